@@ -1,0 +1,39 @@
+"""One exception family for everything autotune_nb raises on purpose.
+
+Every message names the offending value, the rule it broke and, where there is one, the fix.
+"""
+
+
+class AutotuneError(Exception):
+    """Base class of every error autotune_nb raises on purpose."""
+
+
+class SearchSpaceError(AutotuneError, ValueError):
+    """A search space (NNI JSON or Python declarations) breaks a rule."""
+
+
+class ConfigurationError(AutotuneError, ValueError):
+    """A study, tuner or assessor setting is invalid (unknown name, bad classArg, ...)."""
+
+
+class UnsupportedSpaceError(ConfigurationError):
+    """A tuner or assessor cannot handle some parameter type of the search space."""
+
+
+class TrialStopped(AutotuneError):
+    """Raised inside a trial by ``report`` when the study decided to stop it early.
+
+    Trial code should let it propagate; the trial then ends EARLY_STOPPED.
+    """
+
+
+class StoreError(AutotuneError):
+    """The SQLite store cannot be read or written, or a named study is not in it."""
+
+
+class ExportFormatError(AutotuneError, ValueError):
+    """A study JSON document is malformed or of an unsupported format version."""
+
+
+class CaptureError(AutotuneError):
+    """A notebook variable the trial reads cannot be sent to the worker processes."""

@@ -1,0 +1,112 @@
+"""The contract every tuner keeps. Subclass ``TunerContract`` in a test module, set ``tuner_name``
+(and ``class_args``, ``space_spec`` where the tuner needs them) and pytest runs the whole suite.
+
+Example:
+    class TestRandom(TunerContract):
+        tuner_name = "Random"
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..space import SearchSpace
+from ..trial import Trial, TrialState
+from ..tuners import create_tuner
+from ..tuners.base import config_key
+
+MIXED_SPACE = {
+    "x": {"_type": "uniform", "_value": [-5, 5]},
+    "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
+    "units": {"_type": "quniform", "_value": [16, 256, 16]},
+    "depth": {"_type": "randint", "_value": [1, 6]},
+    "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
+}
+
+
+def mixed_objective(params: dict[str, Any]) -> float:
+    """A cheap function of MIXED_SPACE, minimum 0 at x=1, lr=1e-2, units=128, depth=3, act=tanh."""
+    return (
+        (params["x"] - 1) ** 2
+        + (math.log10(params["lr"]) + 2) ** 2
+        + ((params["units"] - 128) / 64) ** 2
+        + (params["depth"] - 3) ** 2 / 4
+        + (0.0 if params["act"] == "tanh" else 1.0)
+    )
+
+
+def finished(number: int, params: dict, value: float | None, state: TrialState = TrialState.SUCCEEDED,
+             intermediates: tuple = ()) -> Trial:
+    return Trial(number=number, params=params, state=state, value=value, intermediates=intermediates)
+
+
+def run_sequential(tuner, objective: Callable[[dict], float], n_trials: int) -> list[float]:
+    """Ask one, evaluate, tell; returns the objective values in order."""
+    values = []
+    for number in range(n_trials):
+        suggestions = tuner.suggest(1)
+        if not suggestions:
+            break
+        value = objective(suggestions[0])
+        tuner.observe(finished(number, suggestions[0], value))
+        values.append(value)
+    return values
+
+
+class TunerContract:
+    tuner_name: str = ""
+    class_args: dict[str, Any] = {}
+    space_spec: dict[str, Any] = MIXED_SPACE
+    n_trials: int = 25
+
+    def make_tuner(self, seed: int = 0, optimize_mode: str = "minimize"):
+        return create_tuner(self.tuner_name, self.space_spec, optimize_mode=optimize_mode, seed=seed,
+                            **self.class_args)
+
+    def objective(self, params: dict[str, Any]) -> float:
+        return mixed_objective(params)
+
+    def test_suggestions_are_legal_values(self):
+        tuner = self.make_tuner()
+        space = SearchSpace(self.space_spec)
+        for number in range(self.n_trials):
+            suggestions = tuner.suggest(1)
+            if not suggestions:
+                break
+            assert space.contains(suggestions[0]), suggestions[0]
+            tuner.observe(finished(number, suggestions[0], self.objective(suggestions[0])))
+
+    def test_same_seed_same_sequence(self):
+        first = run_sequential(self.make_tuner(seed=7), self.objective, self.n_trials)
+        second = run_sequential(self.make_tuner(seed=7), self.objective, self.n_trials)
+        assert first == second
+        assert len(first) > 0
+
+    def test_pending_configurations_are_not_proposed_twice(self):
+        tuner = self.make_tuner()
+        run_sequential(tuner, self.objective, min(10, self.n_trials))
+        batch = tuner.suggest(4)
+        keys = [config_key(c) for c in batch]
+        assert len(set(keys)) == len(keys), batch
+        later = tuner.suggest(4)
+        assert not set(keys) & {config_key(c) for c in later}
+
+    def test_observes_failed_early_stopped_and_canceled_trials(self):
+        tuner = self.make_tuner()
+        configs = tuner.suggest(4)
+        states = [TrialState.FAILED, TrialState.EARLY_STOPPED, TrialState.CANCELED, TrialState.TIMEOUT]
+        for number, (config, state) in enumerate(zip(configs, states)):
+            intermediates = ((1, 3.0),) if state == TrialState.EARLY_STOPPED else ()
+            tuner.observe(finished(number, config, None, state, intermediates))
+        space = SearchSpace(self.space_spec)
+        nxt = tuner.suggest(1)
+        assert nxt and space.contains(nxt[0])
+
+    def test_maximize_is_minimize_of_the_negation(self):
+        low = run_sequential(self.make_tuner(seed=3, optimize_mode="minimize"), self.objective, self.n_trials)
+        high = run_sequential(self.make_tuner(seed=3, optimize_mode="maximize"),
+                              lambda p: -self.objective(p), self.n_trials)
+        assert np.allclose(low, [-v for v in high])

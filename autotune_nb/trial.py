@@ -1,0 +1,99 @@
+"""Trial records: the immutable view of one trial that tuners, assessors, stores and exports see.
+
+Only a worker holds a live handle on a running trial (it reports intermediate results); everybody
+else gets a frozen ``Trial`` and a new one for every state change (``dataclasses.replace``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from typing import Any, Mapping
+
+from .errors import AutotuneError
+
+
+class TrialState(str, enum.Enum):
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    EARLY_STOPPED = "EARLY_STOPPED"
+    CANCELED = "CANCELED"
+    TIMEOUT = "TIMEOUT"
+
+    @property
+    def is_finished(self) -> bool:
+        return self not in (TrialState.WAITING, TrialState.RUNNING)
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    """One trial. ``value`` is the trial's result (the ``default`` metric), ``metrics`` the rest.
+
+    ``intermediates`` is a tuple of ``(step, value)`` pairs in the order they were reported.
+    ``error`` holds the formatted traceback of a failed trial; ``reason`` a one-line cause
+    (e.g. "worker died (exit code -9)", "lost: the study process ended while it ran").
+    """
+
+    number: int
+    params: Mapping[str, Any]
+    state: TrialState = TrialState.WAITING
+    value: float | None = None
+    metrics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    intermediates: tuple[tuple[int, float], ...] = ()
+    started_at: float | None = None
+    finished_at: float | None = None
+    slot: int | None = None
+    gpu: str | None = None
+    error: str | None = None
+    reason: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def last_intermediate(self) -> float | None:
+        return self.intermediates[-1][1] if self.intermediates else None
+
+    def replace(self, **changes: Any) -> "Trial":
+        return dataclasses.replace(self, **changes)
+
+
+class InvalidResultError(AutotuneError, TypeError):
+    """A trial returned something that is not a number nor a dict with a numeric ``default``."""
+
+
+def parse_result(result: Any) -> tuple[float, dict[str, Any]]:
+    """Split a trial's result into (value, extra metrics), NNI's form.
+
+    A number is the value. A dict must hold a numeric ``default`` key; its other keys are metrics.
+    """
+    if isinstance(result, Mapping):
+        if "default" not in result:
+            raise InvalidResultError(
+                f"trial result {result!r} is a dict without a 'default' key: NNI's form is "
+                "{'default': <number>, ...other metrics}"
+            )
+        value = _as_number(result["default"], what="the result's 'default'")
+        return value, {str(k): v for k, v in result.items() if k != "default"}
+    return _as_number(result, what="the trial result"), {}
+
+
+def _as_number(x: Any, *, what: str) -> float:
+    if isinstance(x, bool):
+        raise InvalidResultError(f"{what} is {x!r}, a bool: return a number (int or float)")
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        raise InvalidResultError(
+            f"{what} is {x!r} of type {type(x).__name__}: return a number, or a dict with a "
+            "numeric 'default' key"
+        ) from None
+    if math.isnan(value):
+        raise InvalidResultError(f"{what} is NaN: return a finite number")
+    return value

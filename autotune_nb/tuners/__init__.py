@@ -1,0 +1,78 @@
+"""Tuner registry, by NNI's names (case-insensitive). classArgs are keyword arguments.
+
+Example:
+    >>> tuner = create_tuner("tpe", {"x": {"_type": "uniform", "_value": [0, 1]}}, seed=0)
+    >>> [config] = tuner.suggest(1)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Mapping
+
+from ..errors import ConfigurationError
+from ..space import SearchSpace
+from .base import Tuner
+
+# NNI name -> "module:Class"; modules are imported on first use (hyperopt and scipy load slowly).
+_REGISTRY: dict[str, str] = {
+    "TPE": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
+    "TPE_legacy": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
+    "HyperoptTPE": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
+    "Random": "autotune_nb.tuners.hyperopt_tuners:RandomTuner",
+    "Anneal": "autotune_nb.tuners.hyperopt_tuners:AnnealTuner",
+    "Evolution": "autotune_nb.tuners.evolution:EvolutionTuner",
+    "GridSearch": "autotune_nb.tuners.grid:GridSearchTuner",
+    "Batch": "autotune_nb.tuners.grid:BatchTuner",
+    "GP": "autotune_nb.tuners.gp:GPTuner",
+}
+
+
+def register_tuner(name: str, target: str | type[Tuner]) -> None:
+    """Register a tuner class (or its "module:Class" path) under ``name``."""
+    if isinstance(target, type):
+        target = f"{target.__module__}:{target.__qualname__}"
+    _REGISTRY[name] = target
+
+
+def available_tuners() -> list[str]:
+    return sorted(_REGISTRY, key=str.lower)
+
+
+def tuner_class(name: str) -> type[Tuner]:
+    if not isinstance(name, str):
+        raise ConfigurationError(f"tuner must be a name, got {name!r}; valid names are {', '.join(available_tuners())}")
+    matches = [key for key in _REGISTRY if key.lower() == name.lower()]
+    if not matches:
+        raise ConfigurationError(
+            f"unknown tuner {name!r}; valid names are {', '.join(available_tuners())}"
+        )
+    module_name, _, class_name = _REGISTRY[matches[0]].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def create_tuner(
+    name: str,
+    space: SearchSpace | Mapping,
+    *,
+    optimize_mode: str = "maximize",
+    seed: int | None = None,
+    **class_args: Any,
+) -> Tuner:
+    """Build the tuner registered as ``name``; unknown classArgs are refused by name."""
+    cls = tuner_class(name)
+    parameters = inspect.signature(cls.__init__).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    known = sorted(p for p in parameters if p not in ("self", "space", "optimize_mode", "seed")
+                   and parameters[p].kind is not inspect.Parameter.VAR_KEYWORD)
+    unknown = [arg for arg in class_args if arg not in parameters]
+    if unknown and not accepts_any:
+        raise ConfigurationError(
+            f"tuner {name}: unknown classArg {unknown[0]!r}; it takes "
+            f"{', '.join(['optimize_mode', 'seed'] + known)}"
+        )
+    return cls(space, optimize_mode=optimize_mode, seed=seed, **class_args)
+
+
+__all__ = ["Tuner", "available_tuners", "create_tuner", "register_tuner", "tuner_class"]
