@@ -23,6 +23,7 @@ import time
 import uuid
 from typing import Any, Callable, Mapping
 
+from .assessors import Assessor, Decision, create_assessor
 from .errors import ConfigurationError
 from .execution.base import Outcome, Pool, TrialJob
 from .space import SearchSpace
@@ -96,9 +97,7 @@ class Study:
         self.tuner: Tuner = create_tuner(
             tuner, self.space, optimize_mode=direction, seed=seed, **self.config.tuner_args
         )
-        from .assessors import create_assessor  # TEMP-LAZY: top-level once assessors/ lands
-
-        self.assessor = (
+        self.assessor: Assessor | None = (
             create_assessor(assessor, optimize_mode=direction, **self.config.assessor_args)
             if assessor else None
         )
@@ -326,7 +325,7 @@ class Study:
             self._trials[number] = trial
             history = [t for n, t in self._trials.items() if n != number]
         self._publish("reported", trial)
-        if self.assessor is not None and self.assessor.assess(trial, history).name == "STOP":  # TEMP-LAZY
+        if self.assessor is not None and self.assessor.assess(trial, history) == Decision.STOP:
             with self._lock:
                 self._stop_trials.add(number)
         with self._lock:

@@ -1,0 +1,83 @@
+"""The assessor contract: from the curves reported so far, decide whether a running trial goes on.
+
+An assessor is a pure function of its arguments. ``assess`` reads the running trial's
+intermediates and the curves of the other trials and returns a ``Decision``; it keeps no state
+between calls, so a study may call it from any thread, in any order, and tests can replay
+recorded curves (``autotune_nb.testing.assessor_contract`` checks this for every assessor).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ConfigurationError
+from ..trial import Trial, TrialState
+
+OPTIMIZE_MODES = ("maximize", "minimize")
+
+
+class Decision(enum.Enum):
+    CONTINUE = "CONTINUE"
+    STOP = "STOP"
+
+
+class Assessor(abc.ABC):
+    """Base class of the early-stopping rules; ``name`` is the NNI name they are registered by."""
+
+    name: str = ""
+
+    def __init__(self, optimize_mode: str = "maximize") -> None:
+        if optimize_mode not in OPTIMIZE_MODES:
+            raise ConfigurationError(f"{self.name}: optimize_mode must be 'maximize' or "
+                                     f"'minimize', got {optimize_mode!r}")
+        self.optimize_mode = optimize_mode
+
+    @property
+    def maximize(self) -> bool:
+        return self.optimize_mode == "maximize"
+
+    @abc.abstractmethod
+    def assess(self, trial: Trial, history: Sequence[Trial]) -> Decision:
+        """Decide on ``trial`` (RUNNING, with its intermediates so far) given the other trials."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+def curve_values(trial: Trial) -> np.ndarray:
+    """The trial's intermediate values in report order (steps are not used: NNI counts reports)."""
+    return np.array([value for _, value in trial.intermediates], dtype=float)
+
+
+def completed_curves(history: Sequence[Trial]) -> list[np.ndarray]:
+    """Intermediate curves of the SUCCEEDED trials that reported any.
+
+    As in NNI (its ``trial_end`` only records a trial when ``success`` is true), EARLY_STOPPED,
+    FAILED, CANCELED and TIMEOUT trials do not count: their curves were cut short, so they say
+    nothing about where a full run ends.
+    """
+    return [
+        curve_values(trial)
+        for trial in history
+        if trial.state is TrialState.SUCCEEDED and trial.intermediates
+    ]
+
+
+def require_int(owner: str, arg: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigurationError(f"{owner}: {arg} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def require_positive_number(owner: str, arg: str, value: Any) -> float:
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not is_real or not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{owner}: {arg} must be a finite number > 0, got {value!r}")
+    return float(value)

@@ -1,0 +1,1 @@
+"""The notebook layer: cells become trial programs, studies become pictures."""

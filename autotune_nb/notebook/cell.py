@@ -1,0 +1,192 @@
+"""A ``%%autotune`` cell body turned into a trial program.
+
+The body is transformed as IPython transforms any cell (so ``%`` and ``!`` lines work), parsed, and
+compiled on its own first so a syntax error points at the cell's own lines. Then:
+
+* every top-level ``name = at.<type>(...)`` is a parameter declaration: the call is evaluated once, in
+  the notebook's namespace, into the search space, and the statement becomes
+  ``name = __autotune_params__["name"]``;
+* parameters from ``--space`` are bound as variables of the same name before the body runs;
+* a trailing expression statement is the trial's result (as ``%%time`` splits it off);
+* the names the body reads from the notebook are listed, for ``capture.py`` to ship to the workers.
+
+The result is a ``TrialProgram``: a code object (line numbers are the cell's, magic line included)
+and the list of names it needs, with no reference to the live kernel, so it pickles.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import dataclasses
+import types
+from typing import Any, Mapping
+
+from ..errors import SearchSpaceError
+from ..space import DISTRIBUTIONS, Distribution
+
+PARAMS_NAME = "__autotune_params__"
+RESULT_NAME = "__autotune_result__"
+FUNCTION_NAME = "__autotune_trial__"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialProgram:
+    """A compiled cell body. ``code`` defines ``__autotune_trial__(params)`` when exec'd."""
+
+    code: types.CodeType
+    filename: str
+    source: str
+    declared: dict[str, Distribution]
+    reads: tuple[str, ...]
+
+    def build(self, namespace: dict[str, Any]):
+        """The trial function, defined in ``namespace`` (the captured notebook names)."""
+        exec(self.code, namespace)
+        return namespace[FUNCTION_NAME]
+
+
+def _is_autotune_module(value: Any) -> bool:
+    return isinstance(value, types.ModuleType) and value.__name__ == "autotune_nb"
+
+
+def _declaration(node: ast.stmt, user_ns: Mapping[str, Any]) -> tuple[str, ast.Call] | None:
+    """``(name, call)`` when ``node`` is ``name = at.<type>(...)`` (or ``<type>(...)`` imported)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)):
+        return None
+    func = node.value.func
+    if isinstance(func, ast.Attribute) and func.attr in DISTRIBUTIONS and isinstance(func.value, ast.Name):
+        if _is_autotune_module(user_ns.get(func.value.id)) or func.value.id in ("at", "autotune_nb"):
+            return node.targets[0].id, node.value
+    if isinstance(func, ast.Name) and func.id in DISTRIBUTIONS:
+        bound = user_ns.get(func.id)
+        if getattr(bound, "__module__", "") == "autotune_nb.space":
+            return node.targets[0].id, node.value
+    return None
+
+
+def _evaluate_declaration(name: str, call: ast.Call, filename: str, user_ns: Mapping[str, Any]) -> Distribution:
+    expression = ast.Expression(call)
+    ast.fix_missing_locations(expression)
+    import autotune_nb
+
+    namespace = {"at": autotune_nb, "autotune_nb": autotune_nb, **user_ns}
+    try:
+        distribution = eval(compile(expression, filename, "eval"), namespace)
+        if isinstance(distribution, Distribution):
+            distribution.validate(name)
+    except SearchSpaceError as exc:
+        raise SearchSpaceError(f"line {call.lineno}: {exc}") from None
+    except Exception as exc:
+        raise SearchSpaceError(
+            f"line {call.lineno}: the declaration of {name!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(distribution, Distribution):
+        raise SearchSpaceError(f"line {call.lineno}: {name} = ... did not produce a distribution")
+    return distribution
+
+
+def _bind(name: str, lineno: int) -> ast.Assign:
+    """``name = __autotune_params__["name"]`` at ``lineno``."""
+    node = ast.Assign(
+        targets=[ast.Name(name, ast.Store())],
+        value=ast.Subscript(ast.Name(PARAMS_NAME, ast.Load()), ast.Constant(name), ast.Load()),
+    )
+    return _at_line(node, lineno, lineno)
+
+
+def _at_line(node: ast.AST, first: int, last: int) -> ast.AST:
+    """Give ``node`` and its children without a position the lines ``first`` to ``last``."""
+    node.lineno, node.end_lineno, node.col_offset, node.end_col_offset = first, last, 0, 0
+    return ast.fix_missing_locations(node)
+
+
+def _names_read(tree: ast.Module) -> list[str]:
+    """Names loaded anywhere in the body (nested functions too), in order of first use."""
+    seen: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def compile_cell(
+    source: str,
+    user_ns: Mapping[str, Any],
+    *,
+    filename: str = "<autotune cell>",
+    space_params: tuple[str, ...] = (),
+    first_line: int = 2,
+) -> TrialProgram:
+    """Compile a cell body (already run through ``shell.transform_cell``) into a ``TrialProgram``.
+
+    ``first_line`` is the cell line of the body's first line (2: the magic line is line 1), so
+    tracebacks and syntax errors point at the lines the user sees.
+    """
+    tree = ast.parse(source, filename=filename)  # a SyntaxError here already has the body's lines
+    ast.increment_lineno(tree, first_line - 1)
+
+    declared: dict[str, Distribution] = {}
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        found = _declaration(node, user_ns)
+        if found is None:
+            body.append(node)
+            continue
+        name, call = found
+        if name in declared:
+            raise SearchSpaceError(f"line {node.lineno}: parameter {name!r} is declared twice in the cell")
+        if name in space_params:
+            raise SearchSpaceError(
+                f"line {node.lineno}: parameter {name!r} is declared in the cell and in --space: keep one"
+            )
+        declared[name] = _evaluate_declaration(name, call, filename, user_ns)
+        body.append(_bind(name, node.lineno))
+
+    if not declared and not space_params:
+        raise SearchSpaceError(
+            "the cell declares no parameter: add one such as `lr = at.loguniform(1e-4, 1e-1)`, "
+            "or pass --space with an NNI search-space JSON file or dict"
+        )
+    first = body[0].lineno if body else first_line
+    bindings = [_bind(name, first) for name in space_params]
+    if body and isinstance(body[-1], ast.Expr):
+        result = ast.copy_location(ast.Return(body[-1].value), body[-1])
+        body[-1] = result
+    function = ast.FunctionDef(
+        name=FUNCTION_NAME,
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(PARAMS_NAME)], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=bindings + body or [ast.Pass()],
+        decorator_list=[],
+        returns=None,
+    )
+    if "type_params" in ast.FunctionDef._fields:  # Python >= 3.12
+        function.type_params = []
+    _at_line(function, first_line, max(getattr(node, "end_lineno", first_line) for node in function.body))
+    module = ast.Module(body=[function], type_ignores=[])
+    code = compile(module, filename, "exec")
+
+    assigned = _assigned_names(body)
+    builtin_names = set(dir(builtins))
+    reads = tuple(
+        name for name in _names_read(ast.Module(body=body, type_ignores=[]))
+        if name not in assigned and name not in builtin_names and name in user_ns and name != PARAMS_NAME
+    )
+    return TrialProgram(code=code, filename=filename, source=source, declared=declared, reads=reads)
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Names the body binds: they are the trial function's locals, so never read from the notebook."""
+    names: set[str] = set()
+    for node in body:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+                names.add(child.id)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(child.name)
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                names.update((alias.asname or alias.name).split(".")[0] for alias in child.names)
+        if isinstance(node, ast.Global):
+            names.difference_update(node.names)
+    return names
