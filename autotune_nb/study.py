@@ -107,6 +107,8 @@ class Study:
         self._stop_trials: set[int] = set()
         self._events: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
+        #: Why the last run ended before max_trials, in words (None when it did not).
+        self.stop_reason: str | None = None
 
     # --- read side -------------------------------------------------------------------------------
     @property
@@ -154,6 +156,7 @@ class Study:
 
     def stop(self) -> None:
         """Ask a running study to end: waiting trials are dropped, running ones CANCELED."""
+        self.stop_reason = "stopped by request"
         self._stop_requested.set()
         self._events.put(None)  # wake the loop
 
@@ -188,6 +191,7 @@ class Study:
         failures_limit = max_failures if max_failures is not None else min(5, max_trials)
         pool = self._make_pool(executor)
         self._stop_requested.clear()
+        self.stop_reason = None
         deadline = None if max_duration is None else time.monotonic() + max_duration
         running: dict[int, tuple[Any, float]] = {}  # trial number -> (slot, start time)
         free_slots = list(pool.slots)
@@ -195,7 +199,7 @@ class Study:
         pool.start(fn, _Sink(self))
         try:
             while True:
-                while free_slots and started < max_trials and not self._should_end(deadline):
+                while free_slots and started < max_trials and not self._should_end(deadline, failures_limit):
                     configs = self.tuner.suggest(1)
                     if not configs:
                         break
@@ -208,14 +212,13 @@ class Study:
                         self._drain(running, free_slots, block=False)
                 if not running:
                     break
-                if self._too_many_failures(failures_limit):
-                    self._stop_requested.set()
-                if self._should_end(deadline):
+                if self._should_end(deadline, failures_limit):
                     self._cancel_running(pool, running, "stopped" if self._stop_requested.is_set() else "timeout")
                     continue
                 self._expire(pool, running, trial_timeout)
                 self._drain(running, free_slots, block=True, timeout=self._wait_time(running, trial_timeout, deadline))
         except KeyboardInterrupt:
+            self.stop_reason = "interrupted"
             self._stop_requested.set()
             self._cancel_running(pool, running, "interrupted")
         finally:
@@ -230,12 +233,19 @@ class Study:
             return InlinePool()
         raise ConfigurationError(f"executor must be 'inline' or a Pool, got {executor!r}")
 
-    def _should_end(self, deadline: float | None) -> bool:
-        return self._stop_requested.is_set() or (deadline is not None and time.monotonic() >= deadline)
-
-    def _too_many_failures(self, limit: int) -> bool:
-        finished = [t for t in self.trials if t.state.is_finished]
-        return len(finished) >= limit > 0 and all(t.state == TrialState.FAILED for t in finished[:limit])
+    def _should_end(self, deadline: float | None, failures_limit: int) -> bool:
+        if self._stop_requested.is_set():
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            self.stop_reason = "the study reached max_duration"
+            return True
+        first = [self._trials[n] for n in range(min(failures_limit, len(self._trials)))]
+        if failures_limit > 0 and len(first) == failures_limit and all(t.state == TrialState.FAILED for t in first):
+            self.stop_reason = (f"the first {failures_limit} trials all failed (max_failures); the first one "
+                                f"with: {first[0].reason}")
+            self._stop_requested.set()
+            return True
+        return False
 
     @staticmethod
     def _wait_time(running: dict, trial_timeout: float | None, deadline: float | None) -> float:
