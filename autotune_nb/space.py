@@ -147,12 +147,8 @@ class Choice(Distribution):
         # Nested sub-spaces, parsed once: option index -> SearchSpace.
         self.subspaces: dict[int, SearchSpace] = {}
         for i, option in enumerate(self.options):
-            if isinstance(option, Mapping):
-                if "_name" not in option:
-                    raise SearchSpaceError(
-                        f"choice option {option!r} is a dict without '_name': a nested option is "
-                        '{"_name": "branch", "param": {"_type": ..., "_value": ...}, ...}'
-                    )
+            # A dict with "_name" is a nested branch; a dict without is a plain value (NNI's Batch form).
+            if isinstance(option, Mapping) and "_name" in option:
                 sub = {k: v for k, v in option.items() if k != "_name"}
                 self.subspaces[i] = SearchSpace(sub, _prefix=f"{option['_name']}.")
 
@@ -162,12 +158,11 @@ class Choice(Distribution):
 
     def option_label(self, index: int) -> Any:
         """What identifies option ``index`` in a configuration: its ``_name`` if nested."""
-        option = self.options[index]
-        return option["_name"] if isinstance(option, Mapping) else option
+        return self.options[index]["_name"] if index in self.subspaces else self.options[index]
 
     def index_of(self, value: Any) -> int:
         """The option index of a configuration value (a plain option or a nested ``{"_name": ...}``)."""
-        label = value.get("_name") if isinstance(value, Mapping) else value
+        label = value["_name"] if isinstance(value, Mapping) and "_name" in value else value
         for i in range(len(self.options)):
             candidate = self.option_label(i)
             if candidate == label and type(candidate) is type(label) or _same_number(candidate, label):
@@ -720,8 +715,8 @@ def _lookup(config: Mapping[str, Any], dim: Dimension) -> Any:
         return _INACTIVE
     value = node[path[-1]]
     dist = dim.distribution
-    if isinstance(dist, Choice) and isinstance(value, Mapping):
-        return value.get("_name")
+    if isinstance(dist, Choice) and isinstance(value, Mapping) and "_name" in value:
+        return value["_name"]
     return value
 
 

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .assessors import Assessor, Decision, create_assessor
 from .errors import ConfigurationError
@@ -97,6 +97,8 @@ class Study:
         self.tuner: Tuner = create_tuner(
             tuner, self.space, optimize_mode=direction, seed=seed, **self.config.tuner_args
         )
+        # The space the tuner searches: the given one, or for Batch the one its configurations span.
+        self.space = self.tuner.space
         self.assessor: Assessor | None = (
             create_assessor(assessor, optimize_mode=direction, **self.config.assessor_args)
             if assessor else None
@@ -174,7 +176,10 @@ class Study:
         max_duration: float | None = None,
         trial_timeout: float | None = None,
         max_failures: int | None = None,
-        executor: str | Pool = "inline",
+        executor: str | Pool = "local",
+        concurrency: int | None = None,
+        gpus: Sequence[int | str] | None = None,
+        trials_per_gpu: int = 1,
     ) -> "Study":
         """Run trials of ``fn(params)`` until ``max_trials`` have finished, the tuner is exhausted,
         ``max_duration`` seconds have passed or ``stop()`` is called. Returns the study.
@@ -183,21 +188,29 @@ class Study:
         A trial that raises ends FAILED with its traceback; the study goes on. When the first
         ``max_failures`` trials (default: all of the first 5, or every trial if fewer) all fail,
         the study stops: the code is probably broken, and the first traceback is in ``trials[0].error``.
+
+        ``executor="local"`` (the default) runs ``concurrency`` trials at once in worker processes
+        that are reused from trial to trial; a new configuration is asked for as soon as one ends.
+        ``gpus=[0, 1]`` with ``trials_per_gpu=k`` makes ``len(gpus) * k`` slots: each worker sees
+        one GPU as ``CUDA_VISIBLE_DEVICES`` for its whole life (CPU-only workers see ""), and each
+        trial records its slot and GPU. A worker that dies (segfault, out of memory) fails its trial
+        only. ``executor="inline"`` runs trials one at a time in this process (debugging, functions
+        that cannot be pickled); a ``Pool`` instance (e.g. ``LocalPool(env=...)``) is used as given.
         """
         _check_limit("max_trials", max_trials, minimum=1, integer=True)
         for label, value in (("max_duration", max_duration), ("trial_timeout", trial_timeout)):
             if value is not None:
                 _check_limit(label, value, minimum=0)
         failures_limit = max_failures if max_failures is not None else min(5, max_trials)
-        pool = self._make_pool(executor)
+        pool = self._make_pool(executor, concurrency, gpus, trials_per_gpu)
         self._stop_requested.clear()
         self.stop_reason = None
         deadline = None if max_duration is None else time.monotonic() + max_duration
         running: dict[int, tuple[Any, float]] = {}  # trial number -> (slot, start time)
         free_slots = list(pool.slots)
         started = 0
-        pool.start(fn, _Sink(self))
         try:
+            pool.start(fn, _Sink(self))
             while True:
                 while free_slots and started < max_trials and not self._should_end(deadline, failures_limit):
                     configs = self.tuner.suggest(1)
@@ -225,13 +238,32 @@ class Study:
             pool.shutdown()
         return self
 
-    def _make_pool(self, executor: str | Pool) -> Pool:
+    @staticmethod
+    def _make_pool(executor: str | Pool, concurrency: int | None, gpus: Sequence[int | str] | None,
+                   trials_per_gpu: int) -> Pool:
+        options = {"concurrency": concurrency, "gpus": gpus}
+        if trials_per_gpu != 1:
+            options["trials_per_gpu"] = trials_per_gpu
+        given = ", ".join(f"{label}={value!r}" for label, value in options.items() if value is not None)
         if isinstance(executor, Pool):
+            if given:
+                raise ConfigurationError(
+                    f"{given} cannot resize the pool passed as executor: give them to the pool itself, "
+                    "e.g. LocalPool(concurrency=2)"
+                )
             return executor
+        if executor == "local":
+            from .execution.pool import LocalPool
+            return LocalPool(concurrency, gpus=gpus, trials_per_gpu=trials_per_gpu)
         if executor == "inline":
+            if given and given != "concurrency=1":
+                raise ConfigurationError(
+                    f"executor='inline' runs one trial at a time in this process, got {given}: "
+                    "use executor='local' for concurrent trials or GPU slots"
+                )
             from .execution.inline import InlinePool
             return InlinePool()
-        raise ConfigurationError(f"executor must be 'inline' or a Pool, got {executor!r}")
+        raise ConfigurationError(f"executor must be 'local', 'inline' or a Pool, got {executor!r}")
 
     def _should_end(self, deadline: float | None, failures_limit: int) -> bool:
         if self._stop_requested.is_set():

@@ -169,7 +169,6 @@ def test_defaults_are_declared_or_central():
     ({"c": {"_type": "choice", "_value": []}}, "c: choice needs at least one option, got []"),
     ({"c": {"_type": "choice", "_value": [1, 2, 1]}}, "c: choice options must be distinct"),
     ({"c": {"_type": "choice", "_value": "abc"}}, "c: _value of choice must be a list"),
-    ({"c": {"_type": "choice", "_value": [{"size": 1}]}}, "is a dict without '_name'"),
     ({"t": {"_type": "gaussian", "_value": [0, 1]}}, "t: unknown _type 'gaussian'; valid types are choice, randint"),
     ({"t": {"_value": [0, 1]}}, 't: a parameter is {"_type": ..., "_value": [...]}'),
     ({"t": {"_type": "uniform", "_value": [0, 1], "extra": 1}}, "t: unknown keys ['extra']"),
@@ -243,3 +242,15 @@ def test_grid_enumerates_discrete_spaces_including_nested_branches():
 def test_grid_refuses_continuous_types_naming_the_parameter():
     with pytest.raises(at.SearchSpaceError, match="lr: loguniform is continuous"):
         SearchSpace({"lr": at.loguniform(1e-3, 1.0)}).grid()
+
+
+def test_a_dict_option_without_name_is_a_plain_value():
+    # NNI's Batch form: each option is a whole configuration.
+    space = SearchSpace({"combo": {"_type": "choice", "_value": [{"lr": 0.1, "bs": 32}, {"lr": 0.01, "bs": 64}]}})
+    assert not space["combo"].is_nested
+    values = {json.dumps(space.sample(np.random.default_rng(s))["combo"], sort_keys=True) for s in range(30)}
+    assert values == {'{"bs": 32, "lr": 0.1}', '{"bs": 64, "lr": 0.01}'}
+    assert space.contains({"combo": {"lr": 0.01, "bs": 64}})
+    assert not space.contains({"combo": {"lr": 0.5, "bs": 64}})
+    config = {"combo": {"lr": 0.01, "bs": 64}}
+    assert space.decode(space.encode(config)) == config

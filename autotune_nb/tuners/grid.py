@@ -1,0 +1,128 @@
+"""GridSearch and Batch: tuners that walk a fixed list of configurations once, in order.
+
+Both ignore results and the seed, and return ``[]`` once the list is exhausted, which ends the study.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+from typing import Any, Mapping
+
+from ..errors import UnsupportedSpaceError
+from ..space import Distribution, SearchSpace
+from .base import Tuner
+
+GRID_TYPES = frozenset({"choice", "randint", "quniform", "qloguniform"})
+
+
+class GridSearchTuner(Tuner):
+    """Every configuration of ``space.grid()``, in its order (the first parameter slowest).
+
+    Only discrete types have a grid: choice, randint, quniform and qloguniform. The grid is walked
+    lazily, so a large one costs nothing until it is used.
+
+    Example:
+        >>> tuner = GridSearchTuner({"a": {"_type": "choice", "_value": [1, 2]},
+        ...                          "b": {"_type": "randint", "_value": [0, 2]}})
+        >>> tuner.suggest(10)
+        [{'a': 1, 'b': 0}, {'a': 1, 'b': 1}, {'a': 2, 'b': 0}, {'a': 2, 'b': 1}]
+    """
+
+    supported_types = GRID_TYPES
+
+    def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
+        super().__init__(space, optimize_mode=optimize_mode, seed=seed)
+        names = list(self.space)
+        axes = [self.space[name].grid() for name in names]
+        self.grid_size = math.prod(len(axis) for axis in axes)
+        self._grid = (dict(zip(names, combo)) for combo in itertools.product(*axes))
+
+    def _check_space(self) -> None:
+        for dim in self.space.dimensions:
+            if dim.distribution.type_name not in GRID_TYPES:
+                raise UnsupportedSpaceError(
+                    f"GridSearch cannot enumerate {dim.key!r} of type {dim.distribution!r}: only choice, "
+                    "randint, quniform and qloguniform have a finite grid. Give it bounds and a step with "
+                    "a q-type, quniform(low, high, q) or qloguniform(low, high, q), or list its values with choice"
+                )
+
+    def _suggest(self, n: int) -> list[dict[str, Any]]:
+        # Nested branches are dicts shared by several grid points: hand out copies.
+        return [copy.deepcopy(config) for config in itertools.islice(self._grid, n)]
+
+
+_BATCH_FORM = '{"params": {"_type": "choice", "_value": [{"lr": 0.1, "batch": 32}, {"lr": 0.01, "batch": 64}]}}'
+
+
+class BatchTuner(Tuner):
+    """NNI's BatchTuner: the space is one choice whose options are whole configurations, each
+    suggested once, in order. ``self.space`` is the space those configurations span (one choice per
+    parameter, of the values the options give it), so every suggestion is one of its legal values.
+
+    Example:
+        >>> tuner = BatchTuner({"params": {"_type": "choice", "_value": [{"lr": 0.1}, {"lr": 0.01}]}})
+        >>> tuner.suggest(5)
+        [{'lr': 0.1}, {'lr': 0.01}]
+    """
+
+    def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
+        self._configs = _batch_configurations(space)
+        super().__init__(_spanned_space(self._configs), optimize_mode=optimize_mode, seed=seed)
+        self._next = 0
+
+    def _suggest(self, n: int) -> list[dict[str, Any]]:
+        batch = self._configs[self._next:self._next + n]
+        self._next += len(batch)
+        return copy.deepcopy(batch)
+
+
+def _batch_configurations(space: SearchSpace | Mapping) -> list[dict[str, Any]]:
+    """The options of NNI's batch form, checked: one choice parameter, distinct plain dicts."""
+    spec = space.to_nni() if isinstance(space, SearchSpace) else space
+    if not isinstance(spec, Mapping) or len(spec) != 1:
+        got = f"{len(spec)} parameters ({', '.join(map(repr, spec))})" if isinstance(spec, Mapping) else repr(spec)
+        raise UnsupportedSpaceError(
+            f"Batch takes exactly one parameter, a choice whose options are whole configurations, got {got}; "
+            f"write {_BATCH_FORM}, or use GridSearch to combine several parameters"
+        )
+    [(name, param)] = spec.items()
+    if isinstance(param, Distribution):
+        param = param.to_nni()
+    options = param.get("_value") if isinstance(param, Mapping) and param.get("_type") == "choice" else None
+    if not isinstance(options, (list, tuple)) or not options:
+        raise UnsupportedSpaceError(
+            f"Batch: {name!r} must be a choice listing at least one configuration, got {param!r}; write {_BATCH_FORM}"
+        )
+    keys: dict[str, int] = {}
+    for index, option in enumerate(options):
+        if not isinstance(option, Mapping) or not option or "_name" in option:
+            raise UnsupportedSpaceError(
+                f"Batch: option {index} of {name!r} is {option!r}, not a configuration: each option is a "
+                f"dict of parameter values (without '_name'), as in {_BATCH_FORM}"
+            )
+        key = json.dumps(option, sort_keys=True, default=repr)
+        if key in keys:
+            raise UnsupportedSpaceError(
+                f"Batch: options {keys[key]} and {index} of {name!r} are the same configuration {option!r}: "
+                "remove the copy (each configuration runs once)"
+            )
+        keys[key] = index
+    return [dict(option) for option in options]
+
+
+def _spanned_space(configs: list[dict[str, Any]]) -> SearchSpace:
+    """One choice per parameter, of the distinct values the configurations give it, in order."""
+    names = list(configs[0])
+    values: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for index, config in enumerate(configs):
+        if set(config) != set(names):
+            raise UnsupportedSpaceError(
+                f"Batch: option {index} sets {sorted(config)} but option 0 sets {sorted(names)}: every "
+                "configuration must set the same parameters"
+            )
+        for name in names:
+            values[name].setdefault(json.dumps(config[name], sort_keys=True, default=repr), config[name])
+    return SearchSpace({name: {"_type": "choice", "_value": list(seen.values())} for name, seen in values.items()})
