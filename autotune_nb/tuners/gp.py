@@ -18,12 +18,13 @@ on 3 of 4 benchmarks. No suggestion repeats a pending or finished configuration 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-from typing import Any, Callable, ContextManager
+from collections.abc import Callable
+from typing import Any, ContextManager
 
 import numpy as np
+import threadpoolctl
 from scipy import linalg, optimize, special
 
 from ..errors import ConfigurationError, UnsupportedSpaceError
@@ -46,11 +47,9 @@ _RANDOM_TRIES = 100
 
 
 @functools.cache
-def _blas_controller() -> Any:
-    try:
-        import threadpoolctl
-    except ImportError:  # threadpoolctl comes with scikit-learn; without it BLAS keeps its threads
-        return None
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> threadpoolctl.ThreadpoolController:
+    """Built once: scanning the loaded libraries costs far more than a limit() call."""
     return threadpoolctl.ThreadpoolController()
 
 
@@ -58,8 +57,7 @@ def _single_threaded_blas() -> ContextManager:
     """The GP's matrices are small (one row per trial): BLAS threads only add synchronisation,
     which costs 5-20x when trial workers keep the cores busy (measured: 30 ms vs 400-700 ms per
     suggestion at 100 observations on 2 busy cores)."""
-    controller = _blas_controller()
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 # --- the kernel --------------------------------------------------------------------------------
