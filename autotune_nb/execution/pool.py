@@ -1,0 +1,321 @@
+"""The local pool: concurrent trials in reused worker processes, one loky executor per slot.
+
+Each slot owns a one-process loky ``ProcessPoolExecutor`` whose environment is fixed for the
+process's whole life: ``CUDA_VISIBLE_DEVICES`` names the slot's GPU ("" on CPU-only slots, so no
+trial grabs a GPU by accident) and the OpenMP/MKL/OpenBLAS thread caps share the CPUs between the
+slots, as joblib does. A worker therefore never touches two GPUs, and ``trials_per_gpu`` bounds how
+many trials share one. (``get_reusable_executor`` is one executor per process, so it cannot do this.)
+
+The trial function is pickled once per study into a private temp file; each worker loads it on
+its first job and keeps it. A job's outcome reaches the study through the future's done-callback.
+A worker that dies ends its trial "died" with the cause; only its slot's executor is rebuilt.
+
+Example:
+    >>> import autotune_nb as at
+    >>> study = at.Study({"x": at.uniform(0, 1)}, tuner="Random", seed=0)
+    >>> _ = study.run(lambda p: p["x"], max_trials=4, executor=LocalPool(2))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import numbers
+import os
+import re
+import tempfile
+import threading
+import traceback
+import uuid
+from concurrent.futures import Future
+from typing import Any, Callable, Mapping, Sequence
+
+import cloudpickle
+from loky import ProcessPoolExecutor, cpu_count
+from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
+
+from ..errors import ConfigurationError
+from . import worker
+from .base import EventSink, Outcome, Pool, Slot, TrialJob
+from .channel import ReportServer
+
+THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+_GPU_ID = re.compile(r"[^\s,]+")  # one device as CUDA_VISIBLE_DEVICES names it: index, UUID or MIG id
+_EXIT_CODE = re.compile(r"\{([A-Z]+\d*)\((-?\d+)\)")  # loky's "The exit codes of the workers are {SIGKILL(-9)}"
+_SIGNAL_HINTS = {
+    "SIGKILL": "; out of memory? (the kernel's OOM killer sends SIGKILL)",
+    "SIGSEGV": "; a segmentation fault in native code",
+    "SIGBUS": "; a bus error in native code",
+    "SIGABRT": "; aborted by native code (a failed assertion?)",
+}
+
+
+def plan_slots(concurrency: int | None = None, gpus: Sequence[int | str] | None = None,
+               trials_per_gpu: int = 1) -> list[Slot]:
+    """The slots for a concurrency or a GPU list; refuses settings that contradict each other.
+
+    With ``gpus``, slot ``i`` gets ``gpus[i % len(gpus)]``, so the first trials spread over the GPUs.
+
+    Example:
+        >>> [s.gpu for s in plan_slots(gpus=[0, 1], trials_per_gpu=2)]
+        ['0', '1', '0', '1']
+    """
+    _check_count("trials_per_gpu", trials_per_gpu)
+    if concurrency is not None:
+        _check_count("concurrency", concurrency)
+    if gpus is None:
+        if trials_per_gpu != 1:
+            raise ConfigurationError(
+                f"trials_per_gpu={trials_per_gpu} needs gpus=[...]: without GPUs use concurrency= instead"
+            )
+        return [Slot(i) for i in range(concurrency or 1)]
+    ids = _gpu_ids(gpus)
+    count = len(ids) * trials_per_gpu
+    if concurrency is not None and concurrency != count:
+        raise ConfigurationError(
+            f"concurrency={concurrency} disagrees with gpus={list(gpus)!r} x trials_per_gpu={trials_per_gpu} "
+            f"= {count} slots: leave concurrency out (it follows from gpus) or change trials_per_gpu"
+        )
+    return [Slot(i, ids[i % len(ids)]) for i in range(count)]
+
+
+def _check_count(label: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigurationError(f"{label} must be an integer >= 1, got {value!r}")
+
+
+def _gpu_ids(gpus: Any) -> list[str]:
+    if isinstance(gpus, (str, bytes)) or not isinstance(gpus, Sequence):
+        raise ConfigurationError(f"gpus must be a list of GPU ids such as [0, 1], got {gpus!r}")
+    if not gpus:
+        raise ConfigurationError("gpus=[] names no GPU: leave gpus out to run CPU-only trials")
+    ids = []
+    for gpu in gpus:
+        valid_index = isinstance(gpu, numbers.Integral) and not isinstance(gpu, bool) and gpu >= 0
+        if not (valid_index or (isinstance(gpu, str) and _GPU_ID.fullmatch(gpu))):
+            raise ConfigurationError(
+                f"gpus: {gpu!r} is not a GPU id; give one device per entry, as an index >= 0 or a "
+                "UUID as CUDA_VISIBLE_DEVICES takes it (e.g. gpus=[0, 1])"
+            )
+        ids.append(str(gpu))
+    repeated = sorted({gpu for gpu in ids if ids.count(gpu) > 1})
+    if repeated:
+        raise ConfigurationError(
+            f"gpus lists GPU {repeated[0]!r} more than once: to run several trials per GPU use trials_per_gpu"
+        )
+    return ids
+
+
+def worker_env(slot: Slot, n_slots: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a slot's worker starts with: its GPU, thread caps, then the user's ``extra``.
+
+    Thread caps already set in this process's environment are inherited, not overridden.
+    """
+    threads = str(max(1, cpu_count() // n_slots))
+    env = {"CUDA_VISIBLE_DEVICES": slot.gpu or ""}
+    env.update({name: threads for name in THREAD_LIMIT_VARIABLES if name not in os.environ})
+    env.update(extra or {})
+    return env
+
+
+def describe_death(error: BaseException) -> str:
+    """A one-line cause for a worker that died, from loky's message (which holds the exit code)."""
+    match = _EXIT_CODE.search(str(error))
+    if match is None:
+        return "worker died: its process ended unexpectedly (exit code unknown)"
+    name, code = match.group(1), int(match.group(2))
+    if code < 0:
+        return f"worker died: {name} (exit code {code}){_SIGNAL_HINTS.get(name, '')}"
+    return f"worker died: its process exited during the trial (exit code {code}); os._exit() or a fatal native error?"
+
+
+@dataclasses.dataclass
+class _Run:
+    """One submitted trial; ``reported`` makes sure its outcome reaches the sink once."""
+
+    trial_number: int
+    reported: bool = False
+
+
+@dataclasses.dataclass
+class _SlotWorker:
+    executor: ProcessPoolExecutor
+    run: _Run | None = None
+
+
+class LocalPool(Pool):
+    """Runs trials concurrently in worker processes of this machine.
+
+    Args:
+        concurrency: how many trials at once (default 1, or ``len(gpus) * trials_per_gpu``).
+        gpus: GPU ids (indices or UUIDs); each worker sees one of them as ``CUDA_VISIBLE_DEVICES``.
+            Without it workers see ``CUDA_VISIBLE_DEVICES=""`` (set it in ``env`` to change that).
+        trials_per_gpu: how many trials share one GPU at a time.
+        env: extra environment variables for every worker (they win over the pool's own).
+    """
+
+    def __init__(self, concurrency: int | None = None, *, gpus: Sequence[int | str] | None = None,
+                 trials_per_gpu: int = 1, env: Mapping[str, Any] | None = None):
+        self.slots = plan_slots(concurrency, gpus, trials_per_gpu)
+        extra = {str(name): str(value) for name, value in (env or {}).items()}
+        self._env = [worker_env(slot, len(self.slots), extra) for slot in self.slots]
+        self._lock = threading.Lock()
+        self._workers: list[_SlotWorker] = []
+        self._closed = True
+        self._sink: EventSink | None = None
+        self._server: ReportServer | None = None
+        self._study: worker.StudyHandle | None = None
+
+    # --- Pool ------------------------------------------------------------------------------------
+    def start(self, fn: Callable[[dict], Any], sink: EventSink) -> None:
+        """Ship ``fn`` and start every worker; returns once all of them have loaded it.
+
+        Raises ``ConfigurationError`` when ``fn`` cannot be pickled or cannot be loaded in a worker.
+        """
+        payload = _pickle_function(fn)
+        self._sink, self._closed = sink, False
+        try:
+            self._server = ReportServer(sink.on_report)
+            self._study = worker.StudyHandle(uuid.uuid4().hex, _write_private_file(payload), self._server.endpoint)
+            self._workers = [_SlotWorker(self._new_executor(slot)) for slot in self.slots]
+            self._warm_up_all(fn)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def submit(self, slot: Slot, job: TrialJob) -> None:
+        run = _Run(job.trial_number)
+        with self._lock:
+            assert not self._closed, "start() the pool first"
+            slot_worker = self._workers[slot.index]
+            slot_worker.run = run
+            executor = slot_worker.executor
+        work = worker.WorkerJob(self._study, job.trial_number, dict(job.params))
+        try:
+            future = executor.submit(worker.run_trial, work)
+        except BrokenProcessPool:  # the worker died while idle: start a new one for this job
+            future = self._replace(slot, warm=False).submit(worker.run_trial, work)
+        future.add_done_callback(functools.partial(self._on_done, slot, run))
+
+    def cancel(self, slot: Slot, reason: str) -> None:
+        """Kill the slot's worker now, start its replacement, and report the trial "died"."""
+        with self._lock:
+            slot_worker = self._workers[slot.index] if not self._closed else None
+            run = slot_worker.run if slot_worker else None
+            if run is None:  # nothing runs there (its outcome is already on its way)
+                return
+            slot_worker.run = None
+            unreported, run.reported = not run.reported, True
+            executor = slot_worker.executor
+        executor.shutdown(wait=True, kill_workers=True)
+        self._replace(slot)
+        if unreported:
+            self._sink.on_outcome(Outcome(run.trial_number, "died", reason=f"worker terminated: {reason}"))
+
+    def shutdown(self) -> None:
+        """Kill every worker, close the report channel and remove the pickled function."""
+        with self._lock:
+            self._closed = True
+            executors = [slot_worker.executor for slot_worker in self._workers]
+            self._workers = []
+        for executor in executors:
+            executor.shutdown(wait=True, kill_workers=True)
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self._study is not None:
+            _remove(self._study.function_path)
+            self._study = None
+
+    # --- internals -------------------------------------------------------------------------------
+    def _new_executor(self, slot: Slot) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, env=self._env[slot.index], initializer=worker.ignore_interrupts)
+
+    def _warm_up_all(self, fn: Callable) -> None:
+        futures = [slot_worker.executor.submit(worker.warm_up, self._study) for slot_worker in self._workers]
+        for slot, future in zip(self.slots, futures):
+            try:
+                future.result()
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"the trial function {_name_of(fn)} cannot be loaded in a worker process "
+                    f"(slot {slot.index}): {exc}. Make what it uses importable in a fresh Python process, "
+                    f"or run it with executor='inline'.\n{_format_exception(exc)}"
+                ) from None
+
+    def _replace(self, slot: Slot, *, warm: bool = True) -> ProcessPoolExecutor | None:
+        """Give the slot a new executor (the old one is dead or killed); with ``warm``, start its
+        worker now so the slot's next trial does not wait for a process to start."""
+        with self._lock:
+            if self._closed:
+                return None
+            executor = self._workers[slot.index].executor = self._new_executor(slot)
+            study = self._study
+        if warm:
+            try:
+                executor.submit(worker.warm_up, study)
+            except RuntimeError:  # shut down meanwhile by shutdown(): nothing to warm
+                pass
+        return executor
+
+    def _on_done(self, slot: Slot, run: _Run, future: Future) -> None:
+        """Runs in loky's manager thread (or the submitting thread) when a job's future settles."""
+        with self._lock:
+            if run.reported or self._closed:  # canceled, or the pool is closing
+                return
+            run.reported = True
+            slot_worker = self._workers[slot.index]
+            if slot_worker.run is run:
+                slot_worker.run = None
+        outcome, broken = _outcome_of(run.trial_number, future)
+        if broken:
+            self._replace(slot)
+        self._sink.on_outcome(outcome)
+
+
+def _outcome_of(trial_number: int, future: Future) -> tuple[Outcome, bool]:
+    """The job's outcome, and whether its executor is broken (and must be rebuilt)."""
+    try:
+        return future.result(), False
+    except TerminatedWorkerError as exc:
+        return Outcome(trial_number, "died", reason=describe_death(exc)), True
+    except BrokenProcessPool as exc:  # e.g. a result that could not be unpickled here
+        return Outcome(trial_number, "error", error=_format_exception(exc), reason=f"worker pool broke: {exc}"), True
+    except BaseException as exc:  # the worker catches the trial's own errors: this is the way back
+        return Outcome(trial_number, "error", error=_format_exception(exc),
+                       reason=f"the trial's outcome could not be sent back from its worker (is the result "
+                              f"picklable?): {type(exc).__name__}: {exc}"), False
+
+
+def _pickle_function(fn: Callable) -> bytes:
+    try:
+        return cloudpickle.dumps(fn)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"the trial function {_name_of(fn)} cannot be pickled for the worker processes: {exc}. "
+            "Create what it needs (locks, open files, connections) inside the function, "
+            "or run it with executor='inline'."
+        ) from exc
+
+
+def _write_private_file(payload: bytes) -> str:
+    descriptor, path = tempfile.mkstemp(prefix="autotune-trial-", suffix=".pkl")  # mode 0600
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(payload)
+    return path
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _name_of(fn: Callable) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _format_exception(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -1,0 +1,95 @@
+"""What runs inside a worker process: load the study's trial function once, then run trials.
+
+A job carries only the study's handle (a key, the path of the pickled function, the report
+channel's endpoint), the trial number and its parameters. The worker keeps the loaded function and
+its channel connection for the study it last served, so the function crosses the process boundary
+once per worker, not once per trial.
+
+The trial's own exception comes back as formatted text (the exception object may not pickle);
+``TrialStopped`` becomes the "stopped" outcome. Only a dying process escapes: the pool sees that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import traceback
+from typing import Any, Callable, Mapping
+
+import cloudpickle
+
+from ..errors import TrialStopped
+from .base import Outcome
+from .channel import Endpoint, ReportClient
+from .context import TrialContext, active
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyHandle:
+    """How a worker finds a study's trial function and report channel."""
+
+    key: str
+    function_path: str
+    endpoint: Endpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerJob:
+    study: StudyHandle
+    trial_number: int
+    params: Mapping[str, Any]
+
+
+@dataclasses.dataclass
+class _LoadedStudy:
+    key: str
+    fn: Callable[[dict], Any]
+    channel: ReportClient
+
+
+_loaded: _LoadedStudy | None = None
+
+
+def ignore_interrupts() -> None:
+    """Worker initializer: a Ctrl-C (or a Jupyter interrupt sent to the process group) is for the
+    study, which cancels its trials itself; a worker must not turn it into a failed trial."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def load(study: StudyHandle) -> _LoadedStudy:
+    """The study's function and channel, loaded on first use in this process and kept."""
+    global _loaded
+    if _loaded is None or _loaded.key != study.key:
+        if _loaded is not None:
+            _loaded.channel.close()
+        with open(study.function_path, "rb") as file:
+            fn = cloudpickle.load(file)
+        _loaded = _LoadedStudy(study.key, fn, ReportClient(study.endpoint))
+    return _loaded
+
+
+def warm_up(study: StudyHandle) -> None:
+    """Run once per new worker, before its first trial: pays the imports and the load up front."""
+    load(study)
+
+
+class _ChannelContext(TrialContext):
+    def __init__(self, trial_number: int, channel: ReportClient):
+        super().__init__(trial_number)
+        self._channel = channel
+
+    def _send(self, step: int, value: float) -> bool:
+        return self._channel.report(self.trial_number, step, value)
+
+
+def run_trial(job: WorkerJob) -> Outcome:
+    number = job.trial_number
+    try:
+        study = load(job.study)
+        with active(_ChannelContext(number, study.channel)):
+            result = study.fn(dict(job.params))
+    except TrialStopped:
+        return Outcome(number, "stopped")
+    except (Exception, SystemExit) as exc:  # the trial's own error, sys.exit() included
+        return Outcome(number, "error", error=traceback.format_exc(), reason=f"{type(exc).__name__}: {exc}")
+    return Outcome(number, "result", result=result)
