@@ -22,14 +22,15 @@ import dataclasses
 import itertools
 import json
 import math
+import statistics
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
-from scipy import special
-
 from .errors import SearchSpaceError
 
 _NO_DEFAULT = object()
+#: The standard normal (stdlib: importing scipy.special here would slow every worker's start).
+_STANDARD_NORMAL = statistics.NormalDist()
 
 
 def _is_number(x: Any) -> bool:
@@ -408,11 +409,11 @@ class _Gaussian(Distribution):
         x = float(value)
         if self.log:
             x = math.log(max(x, 1e-300))
-        return float(np.clip(special.ndtr((x - self.mu) / self.sigma), 1e-12, 1 - 1e-12))
+        return float(np.clip(_STANDARD_NORMAL.cdf((x - self.mu) / self.sigma), 1e-12, 1 - 1e-12))
 
     def from_unit(self, u: float) -> Any:
         u = float(np.clip(u, 1e-12, 1 - 1e-12))
-        return self._finish(self.mu + self.sigma * float(special.ndtri(u)))
+        return self._finish(self.mu + self.sigma * _STANDARD_NORMAL.inv_cdf(u))
 
     def contains(self, value: Any) -> bool:
         if not _is_number(value) or not math.isfinite(value) or (self.log and value < 0):
