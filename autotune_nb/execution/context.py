@@ -11,6 +11,8 @@ import abc
 import contextlib
 import contextvars
 import math
+import os
+import traceback
 from typing import Any, Iterator
 
 from ..errors import TrialStopped
@@ -73,3 +75,18 @@ def report(value: Any, step: int | None = None) -> None:
     context = _current.get()
     if context is not None:
         context.report(value, step)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def format_trial_error(exc: BaseException) -> str:
+    """The traceback of a trial's exception, starting at the user's code.
+
+    The frames of autotune_nb's own machinery (worker, pool, cell wrapper) come first and say
+    nothing to the user; they are dropped, unless the error arose in that machinery alone.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__))

@@ -3,12 +3,11 @@ debugging, and functions that cannot leave the process."""
 
 from __future__ import annotations
 
-import traceback
 from typing import Any, Callable
 
 from ..errors import TrialStopped
 from .base import EventSink, Outcome, Pool, Slot, TrialJob
-from .context import TrialContext, active
+from .context import TrialContext, active, format_trial_error
 
 
 class _InlineContext(TrialContext):
@@ -41,7 +40,7 @@ class InlinePool(Pool):
             except TrialStopped:
                 outcome = Outcome(job.trial_number, "stopped")
             except Exception as exc:  # the trial's own error: kept with its traceback
-                outcome = Outcome(job.trial_number, "error", error=traceback.format_exc(),
+                outcome = Outcome(job.trial_number, "error", error=format_trial_error(exc),
                                   reason=f"{type(exc).__name__}: {exc}")
             else:
                 outcome = Outcome(job.trial_number, "result", result=result)

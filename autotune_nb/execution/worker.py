@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-import traceback
 from typing import Any, Callable, Mapping
 
 import cloudpickle
@@ -21,7 +20,7 @@ import cloudpickle
 from ..errors import TrialStopped
 from .base import Outcome
 from .channel import Endpoint, ReportClient
-from .context import TrialContext, active
+from .context import TrialContext, active, format_trial_error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,5 +90,5 @@ def run_trial(job: WorkerJob) -> Outcome:
     except TrialStopped:
         return Outcome(number, "stopped")
     except (Exception, SystemExit) as exc:  # the trial's own error, sys.exit() included
-        return Outcome(number, "error", error=traceback.format_exc(), reason=f"{type(exc).__name__}: {exc}")
+        return Outcome(number, "error", error=format_trial_error(exc), reason=f"{type(exc).__name__}: {exc}")
     return Outcome(number, "result", result=result)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import marshal
 import types
 from typing import Any, Mapping
 
@@ -32,9 +33,13 @@ FUNCTION_NAME = "__autotune_trial__"
 
 @dataclasses.dataclass(frozen=True)
 class TrialProgram:
-    """A compiled cell body. ``code`` defines ``__autotune_trial__(params)`` when exec'd."""
+    """A compiled cell body. ``code`` defines ``__autotune_trial__(params)`` when exec'd.
 
-    code: types.CodeType
+    The code travels marshalled, not as a code object: pickled code objects lose their filename
+    (cloudpickle renames it), and with it the cell lines in a trial's traceback.
+    """
+
+    code: bytes  # marshal.dumps of the module code: keeps the cell's filename for tracebacks
     filename: str
     source: str
     declared: dict[str, Distribution]
@@ -42,7 +47,7 @@ class TrialProgram:
 
     def build(self, namespace: dict[str, Any]):
         """The trial function, defined in ``namespace`` (the captured notebook names)."""
-        exec(self.code, namespace)
+        exec(marshal.loads(self.code), namespace)
         return namespace[FUNCTION_NAME]
 
 
@@ -173,7 +178,7 @@ def compile_cell(
         name for name in _names_read(ast.Module(body=body, type_ignores=[]))
         if name not in assigned and name not in builtin_names and name in user_ns and name != PARAMS_NAME
     )
-    return TrialProgram(code=code, filename=filename, source=source, declared=declared, reads=reads)
+    return TrialProgram(code=marshal.dumps(code), filename=filename, source=source, declared=declared, reads=reads)
 
 
 def _assigned_names(body: list[ast.stmt]) -> set[str]:
