@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import threading
 import time
@@ -24,13 +25,14 @@ import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from .assessors import Assessor, Decision, create_assessor
+from .config import DIRECTIONS, StudyConfig
 from .errors import ConfigurationError
 from .execution.base import Outcome, Pool, TrialJob
+from .export import read_json, warm_start_trials, write_json
 from .space import SearchSpace
+from .store import LOST_REASON, StudyStore, open_store
 from .trial import InvalidResultError, Trial, TrialState, parse_result
 from .tuners import Tuner, create_tuner
-
-DIRECTIONS = ("maximize", "minimize")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,20 +41,6 @@ class TrialEvent:
 
     kind: str
     trial: Trial
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyConfig:
-    """Everything needed to rebuild a study's tuner and assessor: what the store and exports keep."""
-
-    name: str
-    space: dict
-    tuner: str = "TPE"
-    tuner_args: dict = dataclasses.field(default_factory=dict)
-    assessor: str | None = None
-    assessor_args: dict = dataclasses.field(default_factory=dict)
-    direction: str = "maximize"
-    seed: int | None = None
 
 
 class Study:
@@ -67,6 +55,8 @@ class Study:
         direction: "maximize" or "minimize" the trials' results.
         seed: makes the tuner's sequence reproducible.
         name: the study's name in the store; a fresh one is made when omitted.
+        storage: where every trial change is written: True (default) the file ``autotune_nb.db`` in
+            the working folder (or ``$AUTOTUNE_NB_STORE``), a path, a ``StudyStore``, or None (nowhere).
     """
 
     def __init__(
@@ -80,6 +70,7 @@ class Study:
         direction: str = "maximize",
         seed: int | None = None,
         name: str | None = None,
+        storage: StudyStore | str | os.PathLike | bool | None = True,
     ):
         if direction not in DIRECTIONS:
             raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
@@ -111,6 +102,67 @@ class Study:
         self._lock = threading.Lock()
         #: Why the last run ended before max_trials, in words (None when it did not).
         self.stop_reason: str | None = None
+        #: None before the first run, then running | finished | stopped | failed (as in the store).
+        self.state: str | None = None
+        self._store = open_store(storage)
+        if self._store is not None:
+            self._store.create_study(self.config)
+
+    @classmethod
+    def load(cls, name: str, *, storage: StudyStore | str | os.PathLike | bool = True) -> "Study":
+        """The study ``name`` as its store has it, every trial included; ``resume`` continues it."""
+        store = open_store(storage)
+        if store is None:
+            raise ConfigurationError("Study.load needs a storage: True (the default file), a path or a StudyStore")
+        config, trials = store.load_study(name)
+        study = cls._rebuild(config, trials, store)
+        study.state = next((row.state for row in store.list_studies() if row.name == name), None)
+        return study
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> "Study":
+        """A study read from a ``to_json`` file (never runs code from it); kept in no store."""
+        config, trials = read_json(path)
+        return cls._rebuild(config, trials, None)
+
+    @classmethod
+    def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStore | None) -> "Study":
+        study = cls(config.space, tuner=config.tuner, tuner_args=config.tuner_args, assessor=config.assessor,
+                    assessor_args=config.assessor_args, direction=config.direction, seed=config.seed,
+                    name=config.name, storage=None)
+        study._store = store
+        study._trials = {trial.number: trial for trial in trials}
+        for trial in trials:
+            if trial.state.is_finished:
+                study.tuner.observe(trial)
+        return study
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        """Write the study (settings and every trial) as a versioned JSON document."""
+        write_json(path, self.config, self.trials, state=self.state)
+
+    def warm_start(self, source: "Study | str | os.PathLike") -> int:
+        """Let the tuner learn from the finished trials of another study (a Study or a ``to_json``
+        file) whose parameters fit this space. Returns how many it observed."""
+        trials = source.trials if isinstance(source, Study) else read_json(source)[1]
+        usable = warm_start_trials(trials, self.space)
+        for trial in usable:
+            self.tuner.observe(trial)
+        return len(usable)
+
+    def resume(self, fn: Callable[[dict], Any], max_trials: int = 30, **run_options: Any) -> "Study":
+        """Continue a loaded study: trials its dead process left unfinished become FAILED ("lost"),
+        then ``run(fn, max_trials, ...)`` adds up to ``max_trials`` more."""
+        with self._lock:
+            lost = [t.replace(state=TrialState.FAILED, reason=LOST_REASON)
+                    for t in self._trials.values() if not t.state.is_finished]
+            self._trials.update((t.number, t) for t in lost)
+        if self._store is not None:
+            self._store.mark_lost(self.name)
+        for trial in lost:
+            self.tuner.observe(trial)
+            self._publish("finished", trial)
+        return self.run(fn, max_trials, **run_options)
 
     # --- read side -------------------------------------------------------------------------------
     @property
@@ -162,6 +214,23 @@ class Study:
         self._stop_requested.set()
         self._events.put(None)  # wake the loop
 
+    def dashboard(self, total: int | None = None):
+        """A live dashboard of this study (ipywidgets + bqplot), following it while it runs."""
+        from .notebook.dashboard import Dashboard
+
+        dashboard = Dashboard(self, total=total or len(self._trials) or None)
+        if self.state != "running":
+            dashboard.finish(self.state or "finished")
+        else:
+            dashboard.attach()
+        return dashboard
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The static view (HTML table and SVG chart, and the study JSON): readable without a kernel."""
+        from .notebook.static import study_mimebundle
+
+        return study_mimebundle(self.config, self.trials, self.state)
+
     def __repr__(self) -> str:
         best = self.best
         shown = f", best={best.value:.6g}" if best else ""
@@ -209,6 +278,7 @@ class Study:
         running: dict[int, tuple[Any, float]] = {}  # trial number -> (slot, start time)
         free_slots = list(pool.slots)
         started = 0
+        self._set_state("running")
         try:
             pool.start(fn, _Sink(self))
             while True:
@@ -234,9 +304,24 @@ class Study:
             self.stop_reason = "interrupted"
             self._stop_requested.set()
             self._cancel_running(pool, running, "interrupted")
+        except BaseException:
+            self._set_state("failed")
+            raise
         finally:
             pool.shutdown()
+        self._set_state("stopped" if self._stop_requested.is_set() else "finished")
         return self
+
+    def _set_state(self, state: str) -> None:
+        """The study's state, here and in the store (which commits every queued trial first)."""
+        self.state = state
+        if self._store is not None:
+            self._store.set_state(self.name, state)
+
+    def _save(self, trial: Trial) -> None:
+        """Queue the trial for the store. Called under ``self._lock``, so snapshots reach it in order."""
+        if self._store is not None:
+            self._store.save_trial(self.name, trial)
 
     @staticmethod
     def _make_pool(executor: str | Pool, concurrency: int | None, gpus: Sequence[int | str] | None,
@@ -330,6 +415,7 @@ class Study:
             trial = Trial(number=number, params=params, state=TrialState.RUNNING, started_at=time.time(),
                           slot=slot.index, gpu=slot.gpu)
             self._trials[number] = trial
+            self._save(trial)
         self._publish("started", trial)
         return trial
 
@@ -354,6 +440,7 @@ class Study:
             trial = self._trials[number].replace(state=state, finished_at=time.time(), **changes)
             self._trials[number] = trial
             self._stop_trials.discard(number)
+            self._save(trial)
         self.tuner.observe(trial)
         self._publish("finished", trial)
 
@@ -365,6 +452,7 @@ class Study:
                 return True
             trial = trial.replace(intermediates=trial.intermediates + ((step, value),))
             self._trials[number] = trial
+            self._save(trial)
             history = [t for n, t in self._trials.items() if n != number]
         self._publish("reported", trial)
         if self.assessor is not None and self.assessor.assess(trial, history) == Decision.STOP:

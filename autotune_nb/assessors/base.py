@@ -16,10 +16,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..config import DIRECTIONS as OPTIMIZE_MODES
 from ..errors import ConfigurationError
 from ..trial import Trial, TrialState
-
-OPTIMIZE_MODES = ("maximize", "minimize")
 
 
 class Decision(enum.Enum):

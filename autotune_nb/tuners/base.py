@@ -13,11 +13,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..config import DIRECTIONS as OPTIMIZE_MODES
 from ..errors import ConfigurationError, UnsupportedSpaceError
 from ..space import SearchSpace
 from ..trial import Trial, TrialState
-
-OPTIMIZE_MODES = ("maximize", "minimize")
 
 
 def check_optimize_mode(mode: str, owner: str) -> str:

@@ -1,0 +1,308 @@
+"""Study JSON documents: the interchange format between sessions, machines and the JupyterLab renderer.
+
+A document is ``{"format": "autotune-study", "version": 1, ...}`` with the study's settings (space,
+tuner, assessor, direction, seed) and every trial. Reading one only parses JSON and checks each field:
+it never unpickles or evaluates anything, so a document from anywhere is safe to open.
+
+JSON has no infinities nor NaN. A non-finite float is written as ``{"$float": "Infinity"}``
+(``"-Infinity"``, ``"NaN"``) and read back as that float. Values JSON cannot hold at all (a model
+object returned among a trial's metrics) are written as their ``repr``; numpy scalars and arrays as
+plain numbers and lists; tuples as lists.
+
+Example:
+    >>> write_json("study.json", study.config, study.trials, state="finished")
+    >>> config, trials = read_json("study.json")
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import json
+import math
+import os
+import tempfile
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .config import DIRECTIONS, StudyConfig
+from .errors import ExportFormatError, SearchSpaceError
+from .space import SearchSpace
+from .trial import Trial, TrialState
+
+FORMAT = "autotune-study"
+VERSION = 1
+STUDY_STATES = ("running", "finished", "stopped", "failed")
+
+_FLOAT_TAG = "$float"
+_NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+# --- JSON values -----------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """What JSON gets for a value it cannot hold itself (json's ``default`` hook)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return repr(value)
+
+
+def _tag_float(value: float) -> Any:
+    if math.isfinite(value):
+        return value
+    return {_FLOAT_TAG: "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` made of JSON types only (dicts with str keys, lists, str, int, finite float,
+    bool, None), non-finite floats tagged, anything else converted as the module docstring says."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return _tag_float(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return jsonable(_plain(value))
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON text of ``value``; the common case (plain data) takes json's C fast path."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"), default=_plain)
+    except (ValueError, TypeError):  # a non-finite float, or a key json refuses
+        return json.dumps(jsonable(value), allow_nan=False, separators=(",", ":"))
+
+
+def _restore_float(obj: dict) -> Any:
+    if len(obj) == 1 and obj.get(_FLOAT_TAG) in _NON_FINITE:
+        return _NON_FINITE[obj[_FLOAT_TAG]]
+    return obj
+
+
+def decode_json(text: str) -> Any:
+    """The inverse of ``encode_json`` (tagged non-finite floats become floats again)."""
+    return json.loads(text, object_hook=_restore_float)
+
+
+# --- writing -------------------------------------------------------------------------------------
+def trial_to_dict(trial: Trial) -> dict[str, Any]:
+    return {
+        "number": trial.number,
+        "params": jsonable(trial.params),
+        "state": trial.state.value,
+        "value": None if trial.value is None else _tag_float(float(trial.value)),
+        "metrics": jsonable(trial.metrics),
+        "intermediates": [[step, _tag_float(float(value))] for step, value in trial.intermediates],
+        "started_at": trial.started_at,
+        "finished_at": trial.finished_at,
+        "duration": trial.duration,
+        "slot": trial.slot,
+        "gpu": trial.gpu,
+        "error": trial.error,
+        "reason": trial.reason,
+    }
+
+
+def study_to_document(config: StudyConfig, trials: Sequence[Trial], *,
+                      state: str | None = None) -> dict[str, Any]:
+    """The version-1 document of a study. ``state`` is one of running, finished, stopped, failed."""
+    from . import (
+        __version__,  # at call time: the package's __init__ is still importing this module
+    )
+
+    if state is not None and state not in STUDY_STATES:
+        raise ExportFormatError(f"study state must be one of {', '.join(STUDY_STATES)}, got {state!r}")
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "autotune_nb_version": __version__,
+        "study": {
+            "name": config.name,
+            "state": state,
+            "direction": config.direction,
+            "seed": config.seed,
+            "space": jsonable(config.space),
+            "tuner": {"name": config.tuner, "args": jsonable(config.tuner_args)},
+            "assessor": (None if config.assessor is None
+                         else {"name": config.assessor, "args": jsonable(config.assessor_args)}),
+        },
+        "trials": [trial_to_dict(trial) for trial in sorted(trials, key=lambda t: t.number)],
+    }
+
+
+def write_json(path: str | os.PathLike, config: StudyConfig, trials: Sequence[Trial], *,
+               state: str | None = None) -> None:
+    """Write the study's document to ``path`` atomically (a reader never sees half a file)."""
+    document = study_to_document(config, trials, state=state)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".autotune-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            json.dump(document, f, allow_nan=False, indent=1)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+# --- reading -------------------------------------------------------------------------------------
+class _Fields:
+    """Checks a parsed document field by field; every error names the file, the field and the rule."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, where: str, rule: str, value: Any) -> ExportFormatError:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        return ExportFormatError(f"{self.path}: field {where!r} must be {rule}, got {shown}")
+
+    def get(self, obj: Mapping, key: str, where: str, rule: str, check: Callable[[Any], bool],
+            *, optional: bool = False) -> Any:
+        label = f"{where}.{key}" if where else key
+        if key not in obj:
+            if optional:
+                return None
+            raise ExportFormatError(f"{self.path}: field {label!r} is missing; it must be {rule}")
+        value = obj[key]
+        if not check(value):
+            raise self.fail(label, rule, value)
+        return value
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda x: x is None or check(x)
+
+
+def _is_dict(x: Any) -> bool:
+    return isinstance(x, dict)
+
+
+def _is_str(x: Any) -> bool:
+    return isinstance(x, str)
+
+
+def _is_step_value(pair: Any) -> bool:
+    return isinstance(pair, list) and len(pair) == 2 and _is_int(pair[0]) and _is_number(pair[1])
+
+
+_STATES = tuple(state.value for state in TrialState)
+
+
+def _trial_from_dict(data: Any, where: str, fields: _Fields) -> Trial:
+    if not isinstance(data, dict):
+        raise fields.fail(where, "an object (one trial)", data)
+    number = fields.get(data, "number", where, "an integer >= 0", lambda x: _is_int(x) and x >= 0)
+    intermediates = fields.get(data, "intermediates", where, "a list of [step (integer), value (number)]",
+                               lambda x: isinstance(x, list) and all(_is_step_value(p) for p in x))
+    value = fields.get(data, "value", where, "a number or null", _or_none(_is_number))
+    return Trial(
+        number=number,
+        params=fields.get(data, "params", where, "an object of parameter values", _is_dict),
+        state=TrialState(fields.get(data, "state", where, f"one of {', '.join(_STATES)}",
+                                    lambda x: x in _STATES)),
+        value=None if value is None else float(value),
+        metrics=fields.get(data, "metrics", where, "an object of metric values", _is_dict),
+        intermediates=tuple((step, float(v)) for step, v in intermediates),
+        started_at=fields.get(data, "started_at", where, "a number (seconds) or null", _or_none(_is_number)),
+        finished_at=fields.get(data, "finished_at", where, "a number (seconds) or null", _or_none(_is_number)),
+        slot=fields.get(data, "slot", where, "an integer or null", _or_none(_is_int)),
+        gpu=fields.get(data, "gpu", where, "a string or null", _or_none(_is_str)),
+        error=fields.get(data, "error", where, "a string or null", _or_none(_is_str)),
+        reason=fields.get(data, "reason", where, "a string or null", _or_none(_is_str)),
+    )
+
+
+def _plugin(fields: _Fields, study: dict, key: str, *, optional: bool) -> tuple[str | None, dict]:
+    rule = 'an object {"name": <string>, "args": {...}}' + (" or null" if optional else "")
+    entry = fields.get(study, key, "study", rule, _or_none(_is_dict) if optional else _is_dict)
+    if entry is None:
+        return None, {}
+    where = f"study.{key}"
+    name = fields.get(entry, "name", where, "a non-empty string", lambda x: _is_str(x) and bool(x))
+    return name, fields.get(entry, "args", where, "an object of classArgs", _is_dict)
+
+
+def _config_from_dict(study: dict, fields: _Fields) -> StudyConfig:
+    space = fields.get(study, "space", "study", "an object (NNI search space)", _is_dict)
+    try:
+        SearchSpace(space)
+    except SearchSpaceError as exc:
+        raise ExportFormatError(f"{fields.path}: field 'study.space' is not a valid search space: {exc}") from None
+    tuner, tuner_args = _plugin(fields, study, "tuner", optional=False)
+    assessor, assessor_args = _plugin(fields, study, "assessor", optional=True)
+    fields.get(study, "state", "study", f"one of {', '.join(STUDY_STATES)} or null",
+               lambda x: x is None or x in STUDY_STATES, optional=True)
+    return StudyConfig(
+        name=fields.get(study, "name", "study", "a non-empty string", lambda x: _is_str(x) and bool(x)),
+        space=space,
+        tuner=tuner,
+        tuner_args=tuner_args,
+        assessor=assessor,
+        assessor_args=assessor_args,
+        direction=fields.get(study, "direction", "study", "'maximize' or 'minimize'",
+                             lambda x: x in DIRECTIONS),
+        seed=fields.get(study, "seed", "study", "an integer or null", _or_none(_is_int)),
+    )
+
+
+def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Trial]]:
+    """Check a document parsed by ``decode_json``'s rules and rebuild its config and trials, by number."""
+    fields = _Fields(path)
+    if not isinstance(document, dict):
+        raise fields.fail("<top level>", f'an object {{"format": "{FORMAT}", "version": {VERSION}, ...}}', document)
+    fields.get(document, "format", "", repr(FORMAT), lambda x: x == FORMAT)
+    version = fields.get(document, "version", "", f"an integer from 1 to {VERSION}", lambda x: _is_int(x) and x >= 1)
+    if version > VERSION:
+        raise ExportFormatError(
+            f"{path}: format version {version} was written by a newer autotune_nb (this one reads up to "
+            f"version {VERSION}); upgrade autotune_nb to read it"
+        )
+    config = _config_from_dict(fields.get(document, "study", "", "an object (the study's settings)", _is_dict),
+                               fields)
+    raw_trials = fields.get(document, "trials", "", "a list of trials", lambda x: isinstance(x, list))
+    trials = [_trial_from_dict(data, f"trials[{i}]", fields) for i, data in enumerate(raw_trials)]
+    repeated = [number for number, count in collections.Counter(t.number for t in trials).items() if count > 1]
+    if repeated:
+        raise ExportFormatError(f"{path}: field 'trials' must hold each trial number once; {repeated[0]} repeats")
+    return config, sorted(trials, key=lambda t: t.number)
+
+
+def read_json(path: str | os.PathLike) -> tuple[StudyConfig, list[Trial]]:
+    """Read a study document written by ``write_json``. Only parses JSON: never runs code.
+
+    Raises ExportFormatError (naming the file and the field) for a file that is not JSON, another
+    format, a newer format version, or a missing or mistyped field.
+    """
+    shown = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f, object_hook=_restore_float)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(
+            f"{shown}: not a JSON document ({exc}); expected an autotune_nb study export"
+        ) from None
+    return _document_to_study(document, shown)
+
+
+def warm_start_trials(trials: Sequence[Trial], space: SearchSpace) -> list[Trial]:
+    """The finished trials of another study that a tuner over ``space`` can learn from: those whose
+    parameters ``space`` contains. Pass each to ``tuner.observe``."""
+    return [trial for trial in trials if trial.state.is_finished and space.contains(dict(trial.params))]
