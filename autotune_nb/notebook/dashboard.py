@@ -1,0 +1,411 @@
+"""The live dashboard shown under a ``%%autotune`` cell: ipywidgets for the text, bqplot for the charts.
+
+The study publishes an event on every trial change, possibly thousands a second. The dashboard
+never draws per event: an event only marks it dirty and arms a timer, and the timer's refresh
+takes one snapshot of the trials, turns it into chart records (``charts.build``, the pure data
+step) and sets the widgets under ``hold_sync`` so each changed widget sends one message per
+refresh. Refreshes are at least ``refresh_interval`` apart (2 a second by default), a trailing one
+always follows the last event, and while trials run a heartbeat refresh once a second moves the
+clock (elapsed time, ETA). ``finish()`` stops the timers and draws the final state.
+
+No widget is made per trial: the table is one HTML widget of the top rows, each chart a fixed set
+of marks whose arrays are replaced, and the chart data are capped (``charts.build``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+import os
+import re
+import threading
+import time
+from typing import Any
+
+import bqplot
+import ipywidgets as widgets
+import numpy as np
+
+from ..study import Study, TrialEvent
+from ..trial import TrialState
+from . import charts
+from .charts import FINISHED_STATES, STATE_COLORS, format_duration, state_label
+from .static import best_html, counts_html, failures_table_html, header_html, legend_html, trials_table_html
+
+_BAR_STYLES = {"running": "info", "finished": "success", "stopped": "warning", "failed": "danger"}
+_NO_SELECTION = ("choose a failed trial", -1)
+_BLOCKING_NOTE = (
+    "This cell blocks the kernel while the study runs: interrupt the kernel (■, or I I) to stop it. "
+    "The Stop button acts on studies run with --background."
+)
+
+
+class Dashboard:
+    """The live view of a study.
+
+    Args:
+        study: the study to show.
+        total: the number of trials the run will make (``max_trials``), for the progress bar and
+            the ETA; None when unknown.
+        background: the study runs in a background thread, so the Stop button can act; in a
+            blocking cell the kernel's interrupt is the way to stop, and the dashboard says so.
+        refresh_interval: the shortest time between two refreshes, in seconds.
+        export_dir: where the Export button writes; the kernel's working folder (the notebook's
+            folder under Jupyter) when None.
+
+    Example:
+        >>> dashboard = Dashboard(study, total=30).attach()  # doctest: +SKIP
+        >>> study.run(objective, max_trials=30)               # doctest: +SKIP
+        >>> dashboard.finish()                                # doctest: +SKIP
+    """
+
+    HEARTBEAT = 1.0
+
+    def __init__(
+        self,
+        study: Study,
+        total: int | None = None,
+        background: bool = False,
+        *,
+        refresh_interval: float = 0.5,
+        top_n: int = 10,
+        export_dir: str | None = None,
+    ):
+        self.study = study
+        self.total = total
+        self.background = background
+        self.refresh_interval = refresh_interval
+        self.top_n = top_n
+        self.export_dir = export_dir
+        self.state = "running"
+        self.refresh_count = 0
+        self._lock = threading.Lock()  # the timer and the flags below
+        self._refresh_lock = threading.Lock()  # one refresh at a time
+        self._timer: threading.Timer | None = None
+        self._timer_due = math.inf
+        self._dirty = False
+        self._trials_running = False
+        self._finished = False
+        self._last_refresh = -math.inf
+        self._unsubscribe = None
+        self._sent_arrays: dict[tuple[int, str], np.ndarray] = {}
+        self._encoder = charts.CachedEncoder(study.space)
+        self._build_widgets()
+        self.refresh()
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    @property
+    def widget(self) -> widgets.VBox:
+        return self._root
+
+    def attach(self) -> "Dashboard":
+        """Follow the study's events from now on."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self.study.subscribe(self._on_event)
+        return self
+
+    def finish(self, state: str = "finished") -> None:
+        """Stop following the study and draw its final state. ``state``: finished, stopped or failed."""
+        with self._lock:
+            self._finished = True
+            self._cancel_timer()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.state = state
+        self._stop_button.disabled = True
+        self.refresh()
+
+    def close(self) -> None:
+        """Finish (if not done yet) and close the widgets, freeing their front-end models."""
+        if not self._finished:
+            self.finish("stopped")
+        _close_tree(self._root)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        return self._root._repr_mimebundle_(**kwargs)
+
+    # --- throttling --------------------------------------------------------------------------------
+    def _on_event(self, event: TrialEvent) -> None:
+        """Runs in the study's thread for every trial change: only marks the view stale."""
+        with self._lock:
+            if self._finished:
+                return
+            self._dirty = True
+            self._arm(self._last_refresh + self.refresh_interval - time.monotonic())
+
+    def _arm(self, delay: float) -> None:
+        """Make sure a refresh runs within ``delay`` seconds (lock held)."""
+        delay = max(0.0, delay)
+        due = time.monotonic() + delay
+        if self._timer is not None and self._timer_due <= due:
+            return
+        self._cancel_timer()
+        self._timer = threading.Timer(delay, self._on_timer)
+        self._timer.daemon = True
+        self._timer_due = due
+        self._timer.start()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_due = None, math.inf
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            if self._finished or threading.current_thread() is not self._timer:
+                return  # finished, or superseded by an earlier timer
+            self._timer, self._timer_due = None, math.inf
+        self.refresh()
+        with self._lock:
+            if self._finished:
+                return
+            if self._dirty:
+                self._arm(self.refresh_interval)
+            elif self._trials_running:
+                self._arm(self.HEARTBEAT)
+
+    # --- drawing -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw from the study now: one snapshot, one batch of messages."""
+        with self._refresh_lock:
+            with self._lock:
+                self._dirty = False
+                self._last_refresh = time.monotonic()
+            data = charts.build(
+                self.study.trials,
+                direction=self.study.config.direction,
+                space=self.study.space,
+                total=self.total,
+                now=None if self._finished else time.time(),
+                top_n=self.top_n,
+                encoder=self._encoder,
+            )
+            with contextlib.ExitStack() as batch:
+                for widget in self._synced:
+                    batch.enter_context(widget.hold_sync())
+                self._draw(data)
+            self._trials_running = data.progress.counts[TrialState.RUNNING.value] > 0
+            self.refresh_count += 1
+
+    def _draw(self, data: charts.DashboardData) -> None:
+        self._draw_header(data.progress)
+        self._draw_results(data.results)
+        self._draw_curves(data.curves)
+        self._draw_parallel(data.parallel)
+        self._draw_tables(data)
+
+    def _draw_header(self, progress: charts.Progress) -> None:
+        config = self.study.config
+        self._header.value = header_html(config, self.state)
+        bar_max = max(progress.total if progress.total is not None else progress.done, 1)
+        self._progress.max = bar_max
+        self._progress.value = min(progress.done, bar_max)
+        self._progress.bar_style = _BAR_STYLES.get(self.state, "info")
+        done = f"{progress.done} / {progress.total}" if progress.total is not None else str(progress.done)
+        eta = f" · ETA {format_duration(progress.eta)}" if progress.eta is not None and not self._finished else ""
+        self._status.value = (
+            f'<span class="autotune-progress-text">{done} trials · elapsed {format_duration(progress.elapsed)}'
+            f'{eta}</span><div class="autotune-counts">{counts_html(progress)}</div>'
+        )
+        self._best.value = best_html(progress.best, config.direction)
+
+    def _draw_results(self, chart: charts.ResultsChart) -> None:
+        for points in chart.points:  # float32: the biggest arrays sent, and precise enough to draw
+            self._set_arrays(self._state_marks[points.state], x=points.numbers.astype(np.float32),
+                             y=points.values.astype(np.float32))
+        self._set_arrays(self._best_line, x=chart.best_numbers, y=chart.best_values)
+
+    def _draw_curves(self, chart: charts.CurvesChart) -> None:
+        self._set_arrays(self._curve_lines, x=chart.steps, y=chart.values)
+        self._curve_lines.colors = [STATE_COLORS[state] for state in chart.states] or ["#4e79a7"]
+        self._set_arrays(self._stopped_marks, x=chart.stopped_steps, y=chart.stopped_values)
+        self._curves_figure.title = f"Intermediate results (latest {len(chart.numbers)} trials)"
+
+    def _draw_parallel(self, chart: charts.ParallelChart) -> None:
+        self._set_arrays(self._parallel_lines, y=chart.coordinates, color=chart.values)
+        if chart.value_range is not None:
+            # An explicit colour domain: bqplot's ColorAxis does not draw (nor lets the lines draw)
+            # while the domain comes from data that were once empty.
+            low, high = chart.value_range
+            pad = 0.0 if high > low else abs(low) * 0.05 or 1.0
+            self._parallel_colors.min, self._parallel_colors.max = low - pad, high + pad
+        self._parallel_figure.title = f"Hyperparameters and result (best {len(chart.values)} trials)"
+
+    def _draw_tables(self, data: charts.DashboardData) -> None:
+        parts = []
+        if data.top:
+            parts.append(f"<b>Top {len(data.top)} trials</b>")
+            parts.append(trials_table_html(data.top, list(self.study.config.space)))
+        else:
+            parts.append("<i>No trial has succeeded yet.</i>")
+        if data.failures:
+            parts.append("<b>Latest failures</b>" + failures_table_html(data.failures[:5]))
+        self._table.value = "".join(parts)
+        options = [_NO_SELECTION] + [
+            (f"#{row.number}: {_shorten(row.error or 'failed', 60)}", row.number) for row in data.failures
+        ]
+        if list(self._failed_select.options) != options:
+            selected = self._failed_select.value
+            self._failed_select.options = options
+            self._failed_select.value = selected if any(value == selected for _, value in options) else -1
+        self._failed_select.layout.display = None if data.failures else "none"
+
+    def _set_arrays(self, mark: bqplot.Mark, **arrays: np.ndarray) -> None:
+        """Set a mark's data arrays, skipping those equal to what was last sent (traitlets would
+        resend an equal array)."""
+        for name, array in arrays.items():
+            key = (id(mark), name)
+            last = self._sent_arrays.get(key)
+            if last is not None and last.shape == array.shape and np.array_equal(last, array, equal_nan=True):
+                continue
+            setattr(mark, name, array)
+            self._sent_arrays[key] = array
+
+    # --- buttons -----------------------------------------------------------------------------------
+    def _on_stop(self, _button: widgets.Button) -> None:
+        self.study.stop()
+        self._stop_button.disabled = True
+        self._note.value = "Stop requested: waiting trials are dropped, running ones canceled."
+
+    def _on_export(self, _button: widgets.Button) -> None:
+        from ..export import write_json
+
+        path = export_path(self.study.config.name, self.export_dir)
+        state = self.state if self._finished else "running"
+        try:
+            write_json(path, self.study.config, self.study.trials, state=state)
+        except OSError as exc:
+            self._note.value = f"Export failed: {html.escape(str(exc))}"
+        else:
+            self._note.value = f"Exported to <code>{html.escape(path)}</code>"
+
+    def _on_select_failed(self, change: dict) -> None:
+        number = change["new"]
+        if number is None or number < 0:
+            self._traceback.value = ""
+            return
+        trial = next((t for t in self.study.trials if t.number == number), None)
+        text = (trial.error or trial.reason or "no traceback was recorded") if trial else "unknown trial"
+        self._traceback.value = f"<pre>{html.escape(text)}</pre>"
+
+    # --- layout ------------------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self._header = widgets.HTML().add_class("autotune-header-box")
+        self._progress = widgets.IntProgress(min=0, max=1, value=0, bar_style="info").add_class("autotune-progress")
+        self._status = widgets.HTML().add_class("autotune-status")
+        self._best = widgets.HTML().add_class("autotune-best-box")
+        self._table = widgets.HTML().add_class("autotune-trials")
+        self._failed_select = widgets.Dropdown(options=[_NO_SELECTION], value=-1, description="Traceback")
+        self._failed_select.add_class("autotune-failed-select")
+        self._failed_select.observe(self._on_select_failed, names="value")
+        self._traceback = widgets.HTML().add_class("autotune-traceback")
+        self._stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
+                                           disabled=not self.background).add_class("autotune-stop")
+        self._stop_button.tooltip = "Stop the study" if self.background else _BLOCKING_NOTE
+        self._stop_button.on_click(self._on_stop)
+        self._export_button = widgets.Button(description="Export JSON", icon="download").add_class("autotune-export")
+        self._export_button.on_click(self._on_export)
+        self._note = widgets.HTML("" if self.background else html.escape(_BLOCKING_NOTE)).add_class("autotune-note")
+        self._results_figure = self._make_results_figure()
+        self._curves_figure = self._make_curves_figure()
+        self._parallel_figure = self._make_parallel_figure()
+        self._root = widgets.VBox([
+            self._header,
+            widgets.HBox([self._progress, self._status]),
+            self._best,
+            widgets.HBox([self._results_figure, self._curves_figure]),
+            widgets.HTML(legend_html((TrialState.RUNNING, *FINISHED_STATES))).add_class("autotune-legend"),
+            self._parallel_figure,
+            self._table,
+            self._failed_select,
+            self._traceback,
+            widgets.HBox([self._stop_button, self._export_button, self._note]),
+        ]).add_class("autotune-dashboard")
+        self._synced = [
+            self._header, self._progress, self._status, self._best, self._table,
+            self._failed_select, self._failed_select.layout, *self._state_marks.values(), self._best_line,
+            self._curve_lines, self._stopped_marks, self._curves_figure, self._parallel_lines,
+            self._parallel_colors, self._parallel_figure,
+        ]
+
+    @staticmethod
+    def _figure(title: str, marks: list, axes: list, css_class: str, width: str) -> bqplot.Figure:
+        figure = bqplot.Figure(
+            title=title, marks=marks, axes=axes, animation_duration=0,
+            fig_margin=dict(top=40, bottom=40, left=60, right=30),
+            layout=widgets.Layout(width=width, height="300px"),
+        )
+        return figure.add_class(css_class)
+
+    def _make_results_figure(self) -> bqplot.Figure:
+        scales = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
+        self._state_marks = {
+            state: bqplot.Scatter(x=[], y=[], scales=scales, colors=[STATE_COLORS[state]], default_size=24,
+                                  labels=[state_label(state)])
+            for state in FINISHED_STATES
+        }
+        self._best_line = bqplot.Lines(x=[], y=[], scales=scales, colors=["#222222"], interpolation="step-after",
+                                       labels=["best so far"])
+        axes = [bqplot.Axis(scale=scales["x"], label="trial", tick_format="d"),
+                bqplot.Axis(scale=scales["y"], side="left", label="result")]
+        return self._figure("Result per trial", [*self._state_marks.values(), self._best_line], axes,
+                            "autotune-results-chart", "50%")
+
+    def _make_curves_figure(self) -> bqplot.Figure:
+        scales = {"x": bqplot.LinearScale(), "y": bqplot.LinearScale()}
+        self._curve_lines = bqplot.Lines(x=[], y=[], scales=scales, stroke_width=1.5)
+        self._stopped_marks = bqplot.Scatter(
+            x=[], y=[], scales=scales, marker="cross", default_size=48,
+            colors=[STATE_COLORS[TrialState.EARLY_STOPPED]], labels=["early-stopped"],
+        )
+        axes = [bqplot.Axis(scale=scales["x"], label="step"),
+                bqplot.Axis(scale=scales["y"], side="left", label="intermediate result")]
+        return self._figure("Intermediate results", [self._curve_lines, self._stopped_marks], axes,
+                            "autotune-curves-chart", "50%")
+
+    def _make_parallel_figure(self) -> bqplot.Figure:
+        """bqplot has no parallel-coordinates mark: one Lines mark, one line per trial over axes at
+        x = 0, 1, ..., each axis a unit-cube coordinate, coloured by the result."""
+        labels = [dim.key for dim in self.study.space.dimensions] + ["result"]
+        positions = np.arange(len(labels), dtype=float)
+        scales = {"x": bqplot.LinearScale(min=-0.1, max=positions[-1] + 0.1),
+                  "y": bqplot.LinearScale(min=0.0, max=1.0)}
+        color = bqplot.ColorScale(scheme="viridis", reverse=self.study.config.direction == "minimize",
+                                  min=0.0, max=1.0)
+        self._parallel_colors = color
+        guides = bqplot.Lines(x=np.repeat(positions[:, None], 2, axis=1), y=np.tile([0.0, 1.0], (len(labels), 1)),
+                              scales=scales, colors=["#bbbbbb"], stroke_width=1)
+        self._parallel_lines = bqplot.Lines(x=positions, y=[], color=[], scales={**scales, "color": color},
+                                            stroke_width=1, opacities=[0.7])
+        axes = [
+            bqplot.Axis(scale=scales["x"], tick_values=positions,
+                        tick_labels={str(i): label for i, label in enumerate(labels)}),
+            bqplot.Axis(scale=scales["y"], side="left", tick_values=[0.0, 0.5, 1.0], label="unit scale"),
+            bqplot.ColorAxis(scale=color, side="right", label="result"),
+        ]
+        figure = self._figure("Hyperparameters and result", [guides, self._parallel_lines], axes,
+                              "autotune-parallel-chart", "100%")
+        figure.fig_margin = dict(top=40, bottom=40, left=60, right=90)  # room for the colour axis
+        return figure
+
+
+def export_path(study_name: str, folder: str | None = None) -> str:
+    """``<folder>/<study name>.autotune.json``, the name made safe for a file system."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", study_name).strip("._") or "study"
+    return os.path.join(folder or os.getcwd(), f"{safe}.autotune.json")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    """Close a widget and everything it holds: box children, a figure's marks, axes and scales."""
+    held = [*getattr(widget, "children", ()), *getattr(widget, "marks", ()), *getattr(widget, "axes", ())]
+    held += list(getattr(widget, "scales", {}).values()) + [getattr(widget, "scale", None)]
+    for child in held:
+        if child is not None:
+            _close_tree(child)
+    widget.close()
