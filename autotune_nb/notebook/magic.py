@@ -1,0 +1,276 @@
+"""``%%autotune``: a notebook cell becomes a study; ``%autotune``: list, show, export, import, stop.
+
+The options follow NNI's experiment configuration; ``%%autotune?`` prints them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope, output_can_be_silenced
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from ..errors import AutotuneError
+from ..space import SearchSpace
+from .capture import CellTrial, capture
+from .cell import compile_cell
+from .dashboard import Dashboard
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | None, option: str) -> float | None:
+    """``"90"``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"2d"`` -> seconds."""
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"{option} {text!r} is not a duration: use a positive number with s, m, h or d, e.g. 10m")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_gpus(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    gpus = [g.strip() for g in text.split(",") if g.strip()]
+    if not gpus or not all(g.isdigit() for g in gpus):
+        raise UsageError(f"--gpus {text!r} is not a list of GPU ids: use e.g. --gpus 0,1")
+    return gpus
+
+
+def parse_json_option(text: str | None, option: str, user_ns: dict) -> dict:
+    """A JSON object, or the name of a dict variable."""
+    if text is None:
+        return {}
+    if text in user_ns and isinstance(user_ns[text], dict):
+        return dict(user_ns[text])
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{option} {text!r} is not a JSON object ({exc}); e.g. {option} '{{\"gamma\": 0.25}}'") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{option} {text!r} is not a JSON object; e.g. {option} '{{\"gamma\": 0.25}}'")
+    return value
+
+
+def load_space_option(text: str | None, user_ns: dict) -> dict:
+    """``--space``: a dict variable of the notebook, or a path to an NNI search-space JSON file."""
+    if text is None:
+        return {}
+    if text in user_ns:
+        value = user_ns[text]
+        if isinstance(value, SearchSpace):
+            return dict(value.params)
+        if isinstance(value, dict):
+            return value
+        raise UsageError(f"--space {text}: the variable is a {type(value).__name__}, not a dict search space")
+    if not os.path.exists(text):
+        raise UsageError(f"--space {text!r} is neither a notebook variable nor an existing JSON file")
+    return dict(SearchSpace.from_json(text).params)
+
+
+def summary(study) -> str:
+    """One line: trials per state and the best result."""
+    counts = {state: n for state, n in study.counts().items() if n}
+    states = ", ".join(f"{n} {state.lower().replace('_', '-')}" for state, n in counts.items())
+    best = study.best
+    found = f"; best {best.value:.6g} with {dict(best.params)}" if best else "; no trial succeeded"
+    return f"study {study.name!r}: {len(study.trials)} trials ({states or 'none'}){found}"
+
+
+@magics_class
+class AutotuneMagics(Magics):
+    """The ``%%autotune`` cell magic and the ``%autotune`` line magic."""
+
+    def __init__(self, shell):
+        super().__init__(shell)
+        self.background: dict[str, tuple[Any, threading.Thread]] = {}
+
+    @magic_arguments()
+    @argument("--tuner", default="TPE", help="tuner name (TPE, Random, Anneal, Evolution, GridSearch, Batch, GP, TPE_legacy)")
+    @argument("--tuner-args", default=None, help="the tuner's classArgs: a JSON object or a dict variable")
+    @argument("--trials", type=int, default=30, help="number of trials to run (NNI maxTrialNumber); with --resume, how many more")
+    @argument("--concurrency", type=int, default=None, help="trials at once (default 1, or one per GPU slot)")
+    @argument("--gpus", default=None, help="GPU ids, e.g. 0,1: each worker sees only its GPU (CUDA_VISIBLE_DEVICES)")
+    @argument("--trials-per-gpu", type=int, default=1, help="concurrent trials per GPU")
+    @argument("--assessor", default=None, help="early stopping: Medianstop or Curvefitting")
+    @argument("--assessor-args", default=None, help="the assessor's classArgs: a JSON object or a dict variable")
+    @argument("--maximize", dest="direction", action="store_const", const="maximize", help="maximize the result (default)")
+    @argument("--minimize", dest="direction", action="store_const", const="minimize", help="minimize the result")
+    @argument("--space", default=None, help="an NNI search-space JSON file or a dict variable; its parameters are bound as variables")
+    @argument("--name", default=None, help="the study's name in the store (default: a fresh unique one)")
+    @argument("--resume", action="store_true", help="continue the named study from the store")
+    @argument("--seed", type=int, default=None, help="random seed of the tuner")
+    @argument("--timeout", default=None, help="maximum study duration, e.g. 1h (NNI maxExperimentDuration)")
+    @argument("--trial-timeout", default=None, help="maximum duration of one trial, e.g. 10m")
+    @argument("--background", action="store_true", help="return at once and run the study from a thread")
+    @argument("--out", default="_study", help="variable that receives the study (default _study)")
+    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH | stop NAME")
+    @needs_local_scope
+    @output_can_be_silenced
+    @line_cell_magic
+    def autotune(self, line: str = "", cell: str | None = None, local_ns: dict | None = None):
+        """Tune the hyperparameters declared in the cell; the cell's last expression is each trial's result.
+
+        In the cell, ``lr = at.loguniform(1e-4, 1e-1)`` declares a parameter (any NNI type:
+        choice, randint, uniform, quniform, loguniform, qloguniform, normal, qnormal, lognormal,
+        qlognormal); ``at.report(value)`` sends intermediate results for the assessor. Names defined in
+        earlier cells (data, functions, classes, modules) are sent to the trial workers once per study.
+
+        As a line magic: ``%autotune list``, ``%autotune show NAME``, ``%autotune export NAME PATH``,
+        ``%autotune import PATH``, ``%autotune stop NAME``.
+        """
+        args = parse_argstring(self.autotune, line)  # a bad option raises UsageError
+        user_ns = self.shell.user_ns
+        if cell is None:
+            return self._line_command(args.command, user_ns)
+        if args.command:
+            raise UsageError(f"%%autotune: unexpected words {' '.join(args.command)!r} in the magic line")
+        try:
+            return self._run_cell(args, cell, user_ns)
+        except AutotuneError as exc:
+            raise UsageError(str(exc)) from None
+
+    # --- the cell magic ----------------------------------------------------------------------------
+    def _run_cell(self, args, cell: str, user_ns: dict):
+        from ..study import Study
+
+        max_duration = parse_duration(args.timeout, "--timeout")
+        trial_timeout = parse_duration(args.trial_timeout, "--trial-timeout")
+        gpus = parse_gpus(args.gpus)
+        tuner_args = parse_json_option(args.tuner_args, "--tuner-args", user_ns)
+        assessor_args = parse_json_option(args.assessor_args, "--assessor-args", user_ns)
+        file_space = load_space_option(args.space, user_ns)
+        if args.trials < 1:
+            raise UsageError(f"--trials {args.trials} must be at least 1")
+
+        if args.resume and not args.name:
+            raise UsageError("--resume needs --name NAME: the study to continue")
+        source = self.shell.transform_cell(cell)
+        filename = f"<autotune cell {args.name}>" if args.name else "<autotune cell>"
+        program = compile_cell(source, user_ns, filename=filename, space_params=tuple(file_space))
+        space = SearchSpace({**file_space, **program.declared})
+
+        if args.resume:
+            study = Study.load(args.name)
+            if study.space != space:
+                raise UsageError(f"--resume {args.name}: the cell's search space differs from the stored study's; "
+                                 "resume with the same declarations, or start a new study with another --name")
+        else:
+            study = Study(space, tuner=args.tuner, tuner_args=tuner_args, assessor=args.assessor,
+                          assessor_args=assessor_args, direction=args.direction or "maximize", seed=args.seed,
+                          name=args.name)
+        folder = tempfile.mkdtemp(prefix="autotune-")
+        try:
+            layout = capture(program.reads, user_ns, folder)
+        except AutotuneError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        trial = CellTrial(program, folder, layout, cell_text="%%autotune\n" + cell)
+        run = functools.partial(study.resume if args.resume else study.run, trial, args.trials,
+                                max_duration=max_duration, trial_timeout=trial_timeout,
+                                concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
+        user_ns[args.out] = study
+        dashboard = Dashboard(study, total=len(study.trials) + args.trials, background=args.background)
+        display(dashboard)
+        dashboard.attach()
+        if args.background:
+            self._start_background(study, run, dashboard, folder)
+            return None
+        try:
+            run()
+        finally:
+            dashboard.finish(study.state or "failed")
+            shutil.rmtree(folder, ignore_errors=True)
+        print(summary(study))
+        return study
+
+    def _start_background(self, study, run: Callable[[], Any], dashboard: Dashboard, folder: str) -> None:
+        if study.name in self.background and self.background[study.name][1].is_alive():
+            raise UsageError(f"study {study.name!r} is already running in the background; %autotune stop {study.name}")
+
+        def run_and_clean_up() -> None:
+            try:
+                run()
+            finally:
+                dashboard.finish(study.state or "failed")
+                shutil.rmtree(folder, ignore_errors=True)
+
+        thread = threading.Thread(target=run_and_clean_up, name=f"autotune-{study.name}", daemon=True)
+        self.background[study.name] = (study, thread)
+        thread.start()
+        print(f"study {study.name!r} runs in the background; `%autotune stop {study.name}` ends it")
+
+    # --- line magics -------------------------------------------------------------------------------
+    def _line_command(self, words: list[str], user_ns: dict):
+        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH | stop NAME"
+        if not words:
+            raise UsageError(usage)
+        verb, rest = words[0], words[1:]
+        expected = {"list": 0, "show": 1, "export": 2, "import": 1, "stop": 1}
+        if verb not in expected:
+            raise UsageError(f"%autotune {verb!r} is not a command; {usage}")
+        if len(rest) != expected[verb]:
+            raise UsageError(f"%autotune {verb} takes {expected[verb]} argument(s), got {len(rest)}; {usage}")
+        try:
+            return getattr(self, f"_{verb}")(*rest)
+        except AutotuneError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _stop(self, name: str):
+        entry = self.background.get(name)
+        if entry is None or not entry[1].is_alive():
+            running = [n for n, (_, t) in self.background.items() if t.is_alive()]
+            raise UsageError(f"no study named {name!r} is running in the background; running: {running or 'none'}")
+        study, thread = entry
+        study.stop()
+        thread.join(timeout=30)
+        print(f"study {name!r} stopped: {len(study.trials)} trials kept")
+        return None
+
+    def _list(self):
+        from ..store import StudyStore
+
+        rows = StudyStore().list_studies()
+        if not rows:
+            print("no study in the store yet")
+            return None
+        header = f"{'name':24} {'state':10} {'tuner':12} {'trials':>6}  best"
+        print(header)
+        for row in rows:
+            best = "-" if row.best_value is None else f"{row.best_value:.6g}"
+            print(f"{row.name:24} {row.state:10} {row.tuner:12} {row.n_trials:>6}  {best}")
+        return None
+
+    def _show(self, name: str):
+        from ..study import Study
+
+        study = Study.load(name)
+        dashboard = Dashboard(study, total=len(study.trials))
+        display(dashboard)
+        dashboard.finish(study.state or "finished")
+        return study
+
+    def _export(self, name: str, path: str):
+        from ..study import Study
+
+        Study.load(name).to_json(path)
+        print(f"study {name!r} written to {path}")
+        return None
+
+    def _import(self, path: str):
+        from ..study import Study
+
+        study = Study.from_json(path)
+        print(f"study {study.name!r} imported from {path}: {len(study.trials)} trials")
+        return study
