@@ -1,0 +1,58 @@
+"""What a person sees: the quickstart notebook run in JupyterLab, in chromium, with its live dashboard."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+
+import pytest
+
+EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "01_quickstart.ipynb"
+QUICK_TRIALS = 8  # 01_quickstart.ipynb runs 8 trials when AUTOTUNE_QUICK=1 (the lab fixture sets it)
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, tmp_path):
+    shutil.copy(EXAMPLE, lab.root / EXAMPLE.name)
+    page.goto(lab.url(f"/lab/workspaces/autotune-{os.getpid()}/tree/{EXAMPLE.name}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    # The toolbar reads "Idle" before the kernel exists: wait for the status bar's kernel name too.
+    page.wait_for_function(
+        "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
+        timeout=120_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    dashboard = page.wait_for_selector(".autotune-dashboard", timeout=120_000)
+    page.wait_for_function(
+        f"() => (document.querySelector('.autotune-progress-text')?.innerText || '').startsWith('{QUICK_TRIALS} / {QUICK_TRIALS} trials')",
+        timeout=300_000,
+    )
+    page.wait_for_function("() => document.querySelectorAll('.jp-Cell .jp-InputPrompt').length > 0 && "
+                           "![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.innerText.includes('[*]'))",
+                           timeout=300_000)
+
+    progress = page.query_selector(".autotune-progress .widget-hprogress, .autotune-progress")
+    assert progress is not None
+    counts = page.inner_text(".autotune-counts")
+    assert re.search(rf"succeeded {QUICK_TRIALS}\b", counts), counts
+    best = page.inner_text(".autotune-best")
+    assert "C" in best and "gamma" in best  # the best configuration is shown
+    dots = page.query_selector_all(".autotune-dashboard .autotune-results-chart path.dot")
+    assert len(dots) == QUICK_TRIALS  # one point per trial
+    assert page.query_selector_all(".autotune-parallel-chart path.curve, .autotune-parallel-chart .line")
+    rows = page.query_selector_all(".autotune-dashboard .autotune-table tbody tr")
+    assert 1 <= len(rows) <= QUICK_TRIALS
+    # The static view for saved notebooks is in the output too, escaped HTML without scripts.
+    assert page.query_selector(".jp-OutputArea-output table")
+    screenshot = tmp_path / "quickstart_dashboard.png"
+    dashboard.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot), full_page=True)
+    saved = os.environ.get("AUTOTUNE_SCREENSHOT_DIR")
+    if saved:
+        shutil.copy(screenshot, pathlib.Path(saved) / screenshot.name)
+    assert screenshot.stat().st_size > 10_000
