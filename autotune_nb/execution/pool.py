@@ -230,7 +230,7 @@ class LocalPool(Pool):
 
     # --- internals -------------------------------------------------------------------------------
     def _new_executor(self, slot: Slot) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=1, env=self._env[slot.index], initializer=worker.ignore_interrupts)
+        return ProcessPoolExecutor(max_workers=1, env=self._env[slot.index], initializer=worker.initialize_worker)
 
     def _warm_up_all(self, fn: Callable) -> None:
         futures = [slot_worker.executor.submit(worker.warm_up, self._study) for slot_worker in self._workers]

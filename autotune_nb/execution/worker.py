@@ -12,7 +12,10 @@ The trial's own exception comes back as formatted text (the exception object may
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
+import threading
+import time
 from typing import Any, Callable, Mapping
 
 import cloudpickle
@@ -21,6 +24,9 @@ from ..errors import TrialStopped
 from .base import Outcome
 from .channel import Endpoint, ReportClient
 from .context import TrialContext, active, format_trial_error
+
+#: Seconds between two checks that the study process (the worker's parent) is still alive.
+ORPHAN_CHECK_INTERVAL = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,10 +55,24 @@ class _LoadedStudy:
 _loaded: _LoadedStudy | None = None
 
 
-def ignore_interrupts() -> None:
-    """Worker initializer: a Ctrl-C (or a Jupyter interrupt sent to the process group) is for the
-    study, which cancels its trials itself; a worker must not turn it into a failed trial."""
+def initialize_worker() -> None:
+    """Worker initializer.
+
+    A Ctrl-C (or a Jupyter interrupt sent to the process group) is for the study, which cancels its
+    trials itself: a worker must not turn it into a failed trial, so SIGINT is ignored here.
+
+    A study process that dies without shutting its pool down (a killed kernel) must not leave its
+    workers running, busy or idle: a watchdog thread ends the worker once its parent is gone.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def exit_when_orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=exit_when_orphaned, name="autotune-orphan-watchdog", daemon=True).start()
 
 
 def load(study: StudyHandle) -> _LoadedStudy:
