@@ -175,3 +175,32 @@ def test_bad_magic_options_are_one_line_usage_errors(notebook):
     assert "--gpus 'a,b' is not a list of GPU ids" in texts[2]
     assert "--tuner-args" in texts[3] and "is not a JSON object" in texts[3]
     assert all(t.startswith("UsageError") for t in texts)
+
+
+def test_resume_in_a_new_kernel_continues_the_stored_study(notebook, tmp_path):
+    from conftest import NotebookRun
+
+    cell = "x = at.uniform(0, 1)\nx\n"
+    notebook.cell(LOAD)
+    notebook.cell("%%autotune --tuner Random --trials 4 --seed 0 --name kept\n" + cell)
+    notebook.execute()
+
+    restarted = NotebookRun(tmp_path)  # a fresh kernel: nothing survives but the store file
+    restarted.cell(LOAD)
+    resumed = restarted.cell("%%autotune --trials 3 --name kept --resume --out kept\n" + cell)
+    check = restarted.cell("print(len(kept.trials), [t.number for t in kept.trials], kept.config.tuner)")
+    mismatch = restarted.cell("%%autotune --trials 1 --name kept --resume\ny = at.uniform(0, 2)\ny\n")
+    restarted.execute(allow_errors=True)
+    assert "study 'kept': 4 trials (4 succeeded)" in notebook.text(1)
+    assert restarted.text(check).strip() == "7 [0, 1, 2, 3, 4, 5, 6] Random"
+    assert "study 'kept': 7 trials (7 succeeded)" in restarted.text(resumed)
+    assert "the cell's search space differs from the stored study's" in restarted.text(mismatch)
+
+
+def test_a_name_already_in_the_store_needs_resume(notebook):
+    notebook.cell(LOAD)
+    notebook.cell("%%autotune --trials 2 --name twice\nx = at.uniform(0, 1)\nx\n")
+    again = notebook.cell("%%autotune --trials 2 --name twice\nx = at.uniform(0, 1)\nx\n")
+    notebook.execute(allow_errors=True)
+    text = notebook.text(again)
+    assert text.startswith("UsageError") and "'twice' is already in" in text
