@@ -171,3 +171,19 @@ def test_bad_study_settings_are_named(kwargs, message):
 def test_bad_run_limits_are_named(kwargs, message):
     with pytest.raises(at.ConfigurationError, match=message):
         make_study().run(quadratic, executor="inline", **kwargs)
+
+
+def test_a_finished_study_renders_without_a_kernel():
+    study = make_study().run(quadratic, max_trials=4, executor="inline")
+    bundle = study._repr_mimebundle_()
+    document = bundle["application/vnd.autotune.study+json"]
+    assert document["format"] == "autotune-study" and len(document["trials"]) == 4
+    assert document["study"]["state"] == "finished"
+    assert "<table" in bundle["text/html"] and "<svg" in bundle["text/html"]
+
+
+def test_dashboard_of_a_finished_study_shows_its_final_state():
+    study = make_study().run(quadratic, max_trials=3, executor="inline")
+    dashboard = study.dashboard()
+    assert dashboard.state == "finished"
+    assert "3 / 3 trials" in dashboard._status.value
