@@ -129,7 +129,12 @@ def compile_cell(
     ``first_line`` is the cell line of the body's first line (2: the magic line is line 1), so
     tracebacks and syntax errors point at the lines the user sees.
     """
-    tree = ast.parse(source, filename=filename)  # a SyntaxError here already has the body's lines
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as exc:  # number its line as the cell does, magic line included
+        if exc.lineno is not None:
+            exc.lineno += first_line - 1
+        raise
     ast.increment_lineno(tree, first_line - 1)
 
     declared: dict[str, Distribution] = {}

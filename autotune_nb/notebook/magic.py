@@ -140,6 +140,9 @@ class AutotuneMagics(Magics):
             return self._run_cell(args, cell, user_ns)
         except AutotuneError as exc:
             raise UsageError(str(exc)) from None
+        except SyntaxError:
+            self.shell.showsyntaxerror()  # "File <autotune cell>:LINE", without the magic's frames
+            return None
 
     # --- the cell magic ----------------------------------------------------------------------------
     def _run_cell(self, args, cell: str, user_ns: dict):

@@ -204,3 +204,13 @@ def test_a_name_already_in_the_store_needs_resume(notebook):
     notebook.execute(allow_errors=True)
     text = notebook.text(again)
     assert text.startswith("UsageError") and "'twice' is already in" in text
+
+
+def test_a_syntax_error_names_the_cell_line_without_the_magic_internals(notebook):
+    notebook.cell(LOAD)
+    bad = notebook.cell("%%autotune --trials 2\nx = at.uniform(0, 1)\ny = 2 +\nx\n")
+    notebook.execute(allow_errors=True)
+    text = notebook.text(bad)
+    assert text.startswith("SyntaxError: invalid syntax (<autotune cell>, line 3)")
+    assert "y = 2 +" in text
+    assert "magic.py" not in text and "_run_cell" not in text
