@@ -19,6 +19,10 @@ from ..space import SearchSpace
 from ..trial import Trial, TrialState
 
 
+#: Random draws a tuner makes to find a configuration not yet taken before it gives up.
+RANDOM_ATTEMPTS = 100
+
+
 def check_optimize_mode(mode: str, owner: str) -> str:
     if mode not in OPTIMIZE_MODES:
         raise ConfigurationError(f"{owner}: optimize_mode must be 'maximize' or 'minimize', got {mode!r}")
@@ -110,6 +114,15 @@ class Tuner(abc.ABC):
         else:
             return None
         return -float(value) if self.optimize_mode == "maximize" else float(value)
+
+    def random_config(self, taken: set[str]) -> dict[str, Any] | None:
+        """A random configuration whose ``config_key`` is not in ``taken``; None when
+        ``RANDOM_ATTEMPTS`` draws all hit taken ones (the space is nearly exhausted)."""
+        for _ in range(RANDOM_ATTEMPTS):
+            config = self.space.sample(self.rng)
+            if config_key(config) not in taken:
+                return config
+        return None
 
     def scored_history(self) -> tuple[list[Trial], np.ndarray]:
         """The finished trials that have a loss, and their losses."""

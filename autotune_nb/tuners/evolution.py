@@ -24,7 +24,6 @@ from .base import Tuner, config_key
 #: Mutations tried before falling back to a random sample (a mutation may repeat its parent or a
 #: pending configuration), then random samples tried before the tuner gives up.
 MUTATION_ATTEMPTS = 20
-RANDOM_ATTEMPTS = 100
 
 
 @dataclasses.dataclass(eq=False)
@@ -82,26 +81,19 @@ class EvolutionTuner(Tuner):
         """A child of a tournament and the member it condemns; a random sample while there is no
         population yet (the first ``population_size`` suggestions, or all results still pending)."""
         if self._suggested < self.population_size or not self._population:
-            return self._random_config(taken), None
+            return self.random_config(taken), None
         if len(self._population) == 1:
             winner, loser = self._population[0], None
         else:
             winner, loser = self._tournament()
         child = self._mutant(winner.config, taken)
         if child is None:
-            return self._random_config(taken), None
+            return self.random_config(taken), None
         return child, loser
 
     def _tournament(self) -> tuple[_Member, _Member]:
         first, second = (self._population[i] for i in self.rng.choice(len(self._population), size=2, replace=False))
         return (first, second) if first.loss <= second.loss else (second, first)
-
-    def _random_config(self, taken: set[str]) -> dict[str, Any] | None:
-        for _ in range(RANDOM_ATTEMPTS):
-            config = self.space.sample(self.rng)
-            if config_key(config) not in taken:
-                return config
-        return None
 
     def _mutant(self, parent: dict[str, Any], taken: set[str]) -> dict[str, Any] | None:
         """``parent`` with one active parameter re-sampled, differing from it and from every pending one."""

@@ -43,7 +43,6 @@ _FIT_MAXITER = 60
 _REFINE_MAXITER = 50
 _MAX_JITTER_TRIES = 8
 _RESTART_EVERY = 5
-_RANDOM_TRIES = 100
 
 
 @functools.cache
@@ -301,7 +300,7 @@ class GPTuner(Tuner):
         x, y = self._observations()
         suggested = len(self.history) + len(self.pending) + len(chosen)
         if len(y) == 0 or suggested < self.cold_start_num:
-            return self._random_config(taken)
+            return self.random_config(taken)
         scale = float(y.std()) or 1.0
         standardised = (y - y.mean()) / scale
         hyper = self._hyperparameters(x, standardised)
@@ -324,7 +323,7 @@ class GPTuner(Tuner):
             config = self.space.decode(point)
             if config_key(config) not in taken:
                 return config
-        return self._random_config(taken)
+        return self.random_config(taken)
 
     def _ranked_points(self, score: Callable, score_with_gradient: Callable, dims: int) -> list[np.ndarray]:
         """Candidate points, best first: the refined ones (rounded to legal values) then the random ones."""
@@ -338,13 +337,6 @@ class GPTuner(Tuner):
     def _snap(self, points: np.ndarray) -> np.ndarray:
         """The points moved to the legal values they decode to, so they are scored as they will run."""
         return np.array([self.space.encode(self.space.decode(point)) for point in points])
-
-    def _random_config(self, taken: set[str]) -> dict[str, Any] | None:
-        for _ in range(_RANDOM_TRIES):
-            config = self.space.sample(self.rng)
-            if config_key(config) not in taken:
-                return config
-        return None
 
     # --- the model ----------------------------------------------------------------------------
     def _observe(self, trial: Trial) -> None:

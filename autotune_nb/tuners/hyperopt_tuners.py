@@ -30,8 +30,6 @@ from .base import Tuner, config_key
 
 #: How often the algorithm is asked again when it proposes a configuration that is still pending.
 REDRAWS = 5
-#: Then how many random samples are tried before the tuner gives up (the space is nearly exhausted).
-RANDOM_FALLBACKS = 100
 CONSTANT_LIAR_TYPES = ("min", "max", "mean")
 
 
@@ -190,11 +188,7 @@ class _HyperoptTuner(Tuner):
             config = self._hyperopt.config(self._ask())
             if config_key(config) not in taken:
                 return config
-        for _ in range(RANDOM_FALLBACKS):
-            config = self.space.sample(self.rng)
-            if config_key(config) not in taken:
-                return config
-        return None
+        return self.random_config(taken)
 
     def _ask(self) -> Mapping[str, list]:
         seed = int(self.rng.integers(2**31 - 1))

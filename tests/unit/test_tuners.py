@@ -303,7 +303,7 @@ def test_unknown_class_arg_is_named(name, arg, known):
 
 def test_invalid_constant_liar_type_is_named():
     with pytest.raises(ConfigurationError, match=r"constant_liar_type must be one of 'min', 'max', 'mean', got 'median'"):
-        create_tuner("TPE", MIXED_SPACE, parallel_optimize=True, constant_liar_type="median")
+        create_tuner("TPE_legacy", MIXED_SPACE, parallel_optimize=True, constant_liar_type="median")
 
 
 def test_parallel_optimize_must_be_a_bool():
