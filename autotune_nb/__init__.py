@@ -37,6 +37,8 @@ _LAZY = {
     **{name: "autotune_nb.space" for name in (*_DISTRIBUTIONS, "SearchSpace")},
     "Study": "autotune_nb.study",
     "TrialEvent": "autotune_nb.study",
+    "LocalPool": "autotune_nb.execution.pool",
+    "DaskPool": "autotune_nb.execution.dask_pool",
 }
 
 __all__ = [

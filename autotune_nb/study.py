@@ -264,7 +264,8 @@ class Study:
         one GPU as ``CUDA_VISIBLE_DEVICES`` for its whole life (CPU-only workers see ""), and each
         trial records its slot and GPU. A worker that dies (segfault, out of memory) fails its trial
         only. ``executor="inline"`` runs trials one at a time in this process (debugging, functions
-        that cannot be pickled); a ``Pool`` instance (e.g. ``LocalPool(env=...)``) is used as given.
+        that cannot be pickled); a ``Pool`` instance is used as given: ``at.LocalPool(env=...)``, or
+        ``at.DaskPool(client)`` to run the trials on a Dask cluster.
         """
         _check_limit("max_trials", max_trials, minimum=1, integer=True)
         for label, value in (("max_duration", max_duration), ("trial_timeout", trial_timeout)):

@@ -3,7 +3,8 @@
 A job carries only the study's handle (a key, the path of the pickled function, the report
 channel's endpoint), the trial number and its parameters. The worker keeps the loaded function and
 its channel connection for the study it last served, so the function crosses the process boundary
-once per worker, not once per trial.
+once per worker, not once per trial. Dask workers share no file system with the study: there the
+pool ``install``s the pickled function in each worker process ahead of its jobs instead.
 
 The trial's own exception comes back as formatted text (the exception object may not pickle);
 ``TrialStopped`` becomes the "stopped" outcome. Only a dying process escapes: the pool sees that.
@@ -34,7 +35,7 @@ class StudyHandle:
     """How a worker finds a study's trial function and report channel."""
 
     key: str
-    function_path: str
+    function_path: str | None  # None: the pool installs the function in each worker (``install``)
     endpoint: Endpoint
 
 
@@ -53,6 +54,7 @@ class _LoadedStudy:
 
 
 _loaded: _LoadedStudy | None = None
+_installed: dict[str, _LoadedStudy] = {}  # by study key; one process may serve several studies
 
 
 def initialize_worker() -> None:
@@ -75,9 +77,32 @@ def initialize_worker() -> None:
     threading.Thread(target=exit_when_orphaned, name="autotune-orphan-watchdog", daemon=True).start()
 
 
+def install(study: StudyHandle, payload: bytes) -> None:
+    """Load a study's pickled function and open its channel in this process, until ``uninstall``."""
+    fn = cloudpickle.loads(payload)
+    try:
+        channel = ReportClient(study.endpoint)
+    except OSError as exc:
+        host, port = study.endpoint.address
+        raise ConnectionError(f"cannot reach the study's report channel at {host}:{port} ({exc})") from None
+    _installed[study.key] = _LoadedStudy(study.key, fn, channel)
+
+
+def uninstall(key: str) -> None:
+    installed = _installed.pop(key, None)
+    if installed is not None:
+        installed.channel.close()
+
+
 def load(study: StudyHandle) -> _LoadedStudy:
     """The study's function and channel, loaded on first use in this process and kept."""
     global _loaded
+    if study.function_path is None:
+        try:
+            return _installed[study.key]
+        except KeyError:
+            raise RuntimeError(f"the trial function of study {study.key} is not installed in this worker "
+                               "(its setup failed: see the worker's log)") from None
     if _loaded is None or _loaded.key != study.key:
         if _loaded is not None:
             _loaded.channel.close()

@@ -1,0 +1,292 @@
+"""The Dask pool: the same study, its trials run as tasks on a Dask cluster (``dask.distributed``).
+
+The study process stays the only place where the tuner, the assessor and the store live; the
+cluster only runs trials. The trial function is pickled once per study and installed on every
+worker by a Dask worker plugin: the scheduler sends it to each worker once, workers that join or
+restart later get it too, and a task carries only the study's handle, the trial number and its
+parameters. Workers open one connection per process to the study's report channel, so
+``at.report``, ``TrialStopped``, a trial's exception and its traceback behave as on local workers.
+
+What differs from ``LocalPool``:
+
+- Slots are not processes: by default there is one per worker thread of the cluster
+  (``client.nthreads()``), and Dask decides where each trial runs.
+- Dask cannot end a running task. ``cancel`` (``stop()``, ``trial_timeout``, ``max_duration``)
+  reports the trial ended at once and cancels its task; a running trial is told to stop at its next
+  ``at.report``. A trial that never reports runs to its end on the cluster, holding a worker thread.
+- A worker process that dies (``os._exit``, a crash, the nanny's memory limit) is restarted by its
+  nanny, and Dask runs the tasks it held again elsewhere. A trial never runs twice here: the second
+  start asks the study first and ends "died". (Dask's own limit, ``KilledWorker``, also ends "died".)
+
+Example:
+    >>> from distributed import Client, LocalCluster
+    >>> import autotune_nb as at
+    >>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
+    >>> study = at.Study({"x": at.uniform(0, 1)}, tuner="Random", seed=0)
+    >>> _ = study.run(lambda p: p["x"], max_trials=8, executor=DaskPool(client))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import threading
+import uuid
+from typing import Any, Callable
+
+import cloudpickle
+
+try:
+    from distributed import Client, Future, KilledWorker, WorkerPlugin
+    from distributed.comm import get_address_host, parse_address
+    from distributed.utils import get_ip
+except ImportError as exc:
+    raise ImportError(f"DaskPool needs dask.distributed ({exc}): pip install 'autotune_nb[dask]'") from exc
+
+from ..errors import ConfigurationError
+from .base import EventSink, Outcome, Pool, Slot, TrialJob
+from .channel import ReportServer
+from .pool import _check_count, _format_exception, _name_of, _pickle_function
+from .worker import StudyHandle, WorkerJob, install, load, run_trial, uninstall
+
+RERUN_REASON = ("worker died: the Dask worker running this trial ended during it (os._exit(), a crash in "
+                "native code, or its nanny's memory limit?); the worker's log has the cause. Dask started "
+                "the task again elsewhere; autotune does not run a trial twice")
+
+log = logging.getLogger(__name__)
+
+
+class DaskPool(Pool):
+    """Runs trials as tasks on a Dask cluster.
+
+    Args:
+        client: a ``distributed.Client`` (used as given, never closed here), or what ``Client()``
+            takes: a scheduler address such as ``"tcp://10.0.0.5:8786"`` or a cluster object (the pool
+            then opens its own client and closes it at ``shutdown``).
+        concurrency: how many trials at once; default: the cluster's worker threads when the pool is
+            made. More than the cluster has is allowed (for clusters that scale up): the extra trials
+            wait in Dask's queue, and meanwhile they count as running (``trial_timeout`` included).
+        report_host: the address of this machine that the workers connect to for ``at.report``; by
+            default the one it uses to reach the scheduler (127.0.0.1 for a scheduler on this machine).
+        gpus: not supported; Dask places the trials. Give each GPU its own worker with one thread
+            (dask-cuda's ``LocalCUDACluster``, or ``CUDA_VISIBLE_DEVICES`` per ``dask worker``).
+
+    The trial function needs on every worker what it imports (and autotune_nb itself).
+    """
+
+    def __init__(self, client: Any, *, concurrency: int | None = None, report_host: str | None = None,
+                 gpus: Any = None):
+        if gpus is not None:
+            raise ConfigurationError(
+                f"DaskPool(gpus={gpus!r}): Dask decides where trials run, not the pool. Give each GPU its "
+                "own Dask worker with threads_per_worker=1 (dask-cuda's LocalCUDACluster does, or start each "
+                "`dask worker` with its own CUDA_VISIBLE_DEVICES) and leave gpus out"
+            )
+        if concurrency is not None:
+            _check_count("concurrency", concurrency)
+        self._client_source = client
+        self._client = client if isinstance(client, Client) else self._open_client()
+        if concurrency is None:
+            concurrency = sum(self._client.nthreads().values())
+            if concurrency == 0:
+                raise ConfigurationError(
+                    f"the Dask cluster at {self._client.scheduler.address} has no workers yet: wait for them "
+                    "(client.wait_for_workers(n)) or pass DaskPool(..., concurrency=n)"
+                )
+        self.slots = [Slot(i) for i in range(concurrency)]
+        self._report_host = report_host
+        self._lock = threading.Lock()
+        self._closed = True
+        self._sink: EventSink | None = None
+        self._server: ReportServer | None = None
+        self._study: StudyHandle | None = None
+        self._plugin_name: str | None = None
+        self._by_slot: dict[int, _Run] = {}
+        self._by_trial: dict[int, _Run] = {}
+
+    @property
+    def client(self) -> Client:
+        return self._client
+
+    # --- Pool ------------------------------------------------------------------------------------
+    def start(self, fn: Callable[[dict], Any], sink: EventSink) -> None:
+        """Install ``fn`` on every worker (once each) and open the report channel.
+
+        Raises ``ConfigurationError`` when ``fn`` cannot be pickled, cannot be loaded on a worker,
+        or when a worker cannot connect to the report channel.
+        """
+        payload = _pickle_function(fn)
+        if self._client is not self._client_source and self._client.status in ("closing", "closed"):
+            self._client = self._open_client()  # ours, closed by the last shutdown: a pool serves many studies
+        self._sink, self._closed = sink, False
+        try:
+            self._server = ReportServer(self._on_report, host=self._report_address(), on_start=self._on_start)
+            self._study = StudyHandle(uuid.uuid4().hex, None, self._server.endpoint)
+            self._plugin_name = f"autotune-study-{self._study.key}"
+            self._install(fn, payload)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def submit(self, slot: Slot, job: TrialJob) -> None:
+        work = WorkerJob(self._study, job.trial_number, dict(job.params))
+        run = _Run(job.trial_number, slot.index)
+        with self._lock:
+            assert not self._closed, "start() the pool first"
+            self._by_slot[slot.index] = self._by_trial[job.trial_number] = run
+        run.future = self._client.submit(run_dask_trial, work, key=f"autotune-trial-{job.trial_number}-"
+                                         f"{self._study.key}", pure=False)
+        run.future.add_done_callback(functools.partial(self._on_done, run))
+
+    def cancel(self, slot: Slot, reason: str) -> None:
+        """Report the slot's trial "died" now and cancel its task. A running task cannot be ended from
+        outside: its trial is told to stop at its next ``at.report``, or runs to its end if it never reports."""
+        with self._lock:
+            run = None if self._closed else self._by_slot.get(slot.index)
+            if run is None or run.reported:
+                return
+            run.reported = True
+            self._forget(run)
+        run.future.cancel()
+        self._sink.on_outcome(Outcome(run.trial_number, "died", reason=f"task canceled: {reason}"))
+
+    def shutdown(self) -> None:
+        """Cancel the outstanding tasks, remove the function from the workers, close the channel
+        (a trial still running stops at its next report), and close the client if the pool opened it."""
+        with self._lock:
+            self._closed = True
+            futures = [run.future for run in self._by_trial.values() if run.future is not None]
+            self._by_slot, self._by_trial = {}, {}
+        plugin_name, self._plugin_name = self._plugin_name, None
+        try:
+            if futures:
+                self._client.cancel(futures)
+            if plugin_name is not None:
+                self._client.unregister_worker_plugin(plugin_name)
+        except Exception:  # the cluster is gone or unreachable: nothing of the study is left to clean there
+            log.warning("could not clean up study tasks on the Dask cluster", exc_info=True)
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self._study = None
+        if self._client is not self._client_source:
+            self._client.close()
+
+    # --- internals -------------------------------------------------------------------------------
+    def _open_client(self) -> Client:
+        return Client(self._client_source, set_as_default=False)
+
+    def _report_address(self) -> str:
+        if self._report_host is not None:
+            return self._report_host
+        address = self._client.scheduler.address
+        if parse_address(address)[0] == "inproc":  # the workers live in this process
+            return "127.0.0.1"
+        return get_ip(get_address_host(address))
+
+    def _install(self, fn: Callable, payload: bytes) -> None:
+        try:
+            self._client.register_plugin(_InstallStudy(self._study, payload), name=self._plugin_name)
+        except ConnectionError as exc:
+            raise ConfigurationError(
+                f"a Dask worker {exc}. Pass DaskPool(..., report_host=<this machine's address as the workers "
+                f"reach it>), and let the workers connect to this machine on that port"
+            ) from None
+        except Exception as exc:
+            raise ConfigurationError(
+                f"the trial function {_name_of(fn)} cannot be loaded on the Dask workers: {exc}. Install "
+                f"what it imports on every worker (autotune_nb included), or define it in the notebook.\n"
+                f"{_format_exception(exc)}"
+            ) from None
+
+    def _forget(self, run: _Run) -> None:
+        """Called under the lock: the run no longer holds its slot, and its reports are answered "stop"."""
+        self._by_trial.pop(run.trial_number, None)
+        if self._by_slot.get(run.slot_index) is run:
+            del self._by_slot[run.slot_index]
+
+    def _on_report(self, trial_number: int, step: int, value: float) -> bool:
+        with self._lock:
+            active = trial_number in self._by_trial
+        return self._sink.on_report(trial_number, step, value) if active else True
+
+    def _on_start(self, trial_number: int) -> bool:
+        """True (do not run) for a trial already started once, or no longer wanted."""
+        with self._lock:
+            run = self._by_trial.get(trial_number)
+            if run is None or run.started:
+                return True
+            run.started = True
+            return False
+
+    def _on_done(self, run: _Run, future: Future) -> None:
+        """Runs in Dask's callback thread once the task settled."""
+        with self._lock:
+            if run.reported or self._closed:
+                return
+            run.reported = True
+            self._forget(run)
+        self._sink.on_outcome(_outcome_of(run.trial_number, future))
+
+
+@dataclasses.dataclass
+class _Run:
+    trial_number: int
+    slot_index: int
+    future: Future | None = None
+    started: bool = False  # its task asked to start (a second ask means Dask runs it again)
+    reported: bool = False  # its outcome went to the sink
+
+
+class _InstallStudy(WorkerPlugin):
+    """Puts the study's function and channel in every worker process, present and future."""
+
+    def __init__(self, study: StudyHandle, payload: bytes):
+        self.study, self.payload = study, payload
+
+    def setup(self, worker: Any) -> None:
+        install(self.study, self.payload)
+
+    def teardown(self, worker: Any) -> None:
+        uninstall(self.study.key)
+
+
+def run_dask_trial(job: WorkerJob) -> Outcome:
+    """The task of one trial on a worker: asks the study before starting (so a task Dask runs again
+    after its worker died does not run the trial twice), then runs it as a local worker would."""
+    number = job.trial_number
+    try:
+        if not load(job.study).channel.may_start(number):
+            return Outcome(number, "died", reason=RERUN_REASON)
+    except Exception as exc:  # not installed here, or the study is gone
+        return Outcome(number, "error", error=_format_exception(exc),
+                       reason=f"the trial could not start on its Dask worker: {type(exc).__name__}: {exc}")
+    return _sendable(run_trial(job))
+
+
+def _sendable(outcome: Outcome) -> Outcome:
+    """The outcome, or an error outcome when its result cannot be pickled back to the study (Dask's
+    own error for that names only the ``Outcome`` it could not serialize, not the trial's result)."""
+    if outcome.kind != "result":
+        return outcome
+    try:
+        cloudpickle.dumps(outcome.result)
+    except Exception as exc:
+        return Outcome(outcome.trial_number, "error", error=_format_exception(exc),
+                       reason=f"the trial's outcome could not be sent back from its worker (is the result "
+                              f"picklable?): {type(exc).__name__}: {exc}")
+    return outcome
+
+
+def _outcome_of(trial_number: int, future: Future) -> Outcome:
+    if future.cancelled():
+        return Outcome(trial_number, "died", reason="its Dask task was cancelled outside the study "
+                                                    "(client.cancel, or a lost client or scheduler)")
+    try:
+        return future.result()
+    except KilledWorker as exc:
+        return Outcome(trial_number, "died", reason=f"worker died: {exc}")
+    except Exception as exc:
+        return Outcome(trial_number, "error", error=_format_exception(exc),
+                       reason=f"Dask could not run the trial's task: {type(exc).__name__}: {exc}")
