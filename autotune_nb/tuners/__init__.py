@@ -17,7 +17,7 @@ from .base import Tuner
 
 # NNI name -> "module:Class"; modules are imported on first use (hyperopt and scipy load slowly).
 _REGISTRY: dict[str, str] = {
-    "TPE": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
+    "TPE": "autotune_nb.tuners.tpe:TPETuner",
     "TPE_legacy": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
     "HyperoptTPE": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
     "Random": "autotune_nb.tuners.hyperopt_tuners:RandomTuner",

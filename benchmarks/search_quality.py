@@ -1,0 +1,243 @@
+"""Search quality: mean and median regret after 30 and 100 trials, over seeds, for our tuners and, in
+the same run, optuna's TPESampler (defaults), hyperopt's fmin TPE and random search.
+
+Usage:
+    python benchmarks/search_quality.py                       # everything, 20 seeds (long on 2 cores)
+    python benchmarks/search_quality.py --seeds 5 --problems Branin Hartmann6 --tuners TPE optuna
+
+Entrants (``--tuners``):
+    <registry name>   one of our tuners (TPE, Random, Anneal, TPE_legacy, Evolution, GP, ...), asked one
+                      configuration at a time; a tuner that fails to import is skipped with a note.
+    <name>@<k>        the same tuner at concurrency k: k suggestions asked before any result is told.
+    optuna            optuna.samplers.TPESampler(seed=s) with its defaults (optuna 5: multivariate).
+    optuna-univariate the same with multivariate=False.
+    hyperopt          hyperopt.fmin(algo=tpe.suggest, rstate=default_rng(s)).
+    random            SearchSpace.sample with default_rng(s): the random-search baseline.
+
+Regret is the best value found minus the problem's minimum; SVC-digits' minimum is unknown and is
+estimated by the best value any entrant found in this run. Slow problems (SVC-digits) run
+``--slow-seeds`` seeds (default 5) instead of ``--seeds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from autotune_nb.space import SearchSpace  # noqa: E402
+from autotune_nb.trial import Trial, TrialState  # noqa: E402
+from autotune_nb.tuners import available_tuners, tuner_class  # noqa: E402
+from problems import DEFAULT_PROBLEMS, PROBLEMS, Problem  # noqa: E402
+
+Runner = Callable[[Problem, int, int], list[float]]
+PEERS = ("optuna", "hyperopt", "random")
+# Registry entries that cannot search these continuous spaces, or are aliases of another entry.
+_NOT_BENCHMARKED = {"GridSearch", "Batch", "HyperoptTPE"}
+
+
+def our_tuner(name: str, concurrency: int = 1) -> Runner:
+    tuner_class(name)  # fail here (import error) rather than mid-run
+
+    def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
+        from autotune_nb.tuners import create_tuner
+
+        tuner = create_tuner(name, problem.space, optimize_mode="minimize", seed=seed)
+        values: list[float] = []
+        while len(values) < n_trials:
+            configs = tuner.suggest(min(concurrency, n_trials - len(values)))
+            if not configs:
+                break
+            results = [problem.objective(config) for config in configs]
+            for config, value in zip(configs, results):
+                tuner.observe(Trial(len(values), config, TrialState.SUCCEEDED, value))
+                values.append(value)
+        return values
+
+    return run
+
+
+def optuna_distributions(space: Mapping[str, Any]) -> dict[str, Any]:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    out: dict[str, Any] = {}
+    for name, dist in SearchSpace(space).items():
+        kind = dist.type_name
+        if kind in ("uniform", "loguniform"):
+            out[name] = FloatDistribution(dist.low, dist.high, log=dist.log)
+        elif kind == "quniform":
+            out[name] = FloatDistribution(dist.low, dist.high, step=dist.q)
+        elif kind == "randint":
+            out[name] = IntDistribution(dist.low, dist.high - 1)
+        elif kind == "choice":
+            out[name] = CategoricalDistribution(dist.options)
+        else:
+            raise ValueError(f"no optuna distribution for {kind}")
+    return out
+
+
+def optuna_tpe(multivariate: bool | None = None) -> Runner:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+    def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
+        kwargs = {} if multivariate is None else {"multivariate": multivariate}
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, **kwargs))
+        distributions = optuna_distributions(problem.space)
+        values = []
+        for _ in range(n_trials):
+            trial = study.ask(distributions)
+            value = problem.objective(trial.params)
+            study.tell(trial, value)
+            values.append(value)
+        return values
+
+    return run
+
+
+def hyperopt_space(space: Mapping[str, Any]) -> dict[str, Any]:
+    from hyperopt import hp
+
+    out: dict[str, Any] = {}
+    for name, dist in SearchSpace(space).items():
+        kind = dist.type_name
+        if kind == "uniform":
+            out[name] = hp.uniform(name, dist.low, dist.high)
+        elif kind == "loguniform":
+            out[name] = hp.loguniform(name, math.log(dist.low), math.log(dist.high))
+        elif kind == "quniform":
+            out[name] = hp.quniform(name, dist.low, dist.high, dist.q)
+        elif kind == "randint":
+            out[name] = hp.randint(name, dist.low, dist.high)
+        elif kind == "choice":
+            out[name] = hp.choice(name, dist.options)
+        else:
+            raise ValueError(f"no hyperopt expression for {kind}")
+    return out
+
+
+def hyperopt_tpe() -> Runner:
+    import logging
+
+    from hyperopt import fmin, tpe
+
+    logging.getLogger("hyperopt").setLevel(logging.WARNING)
+
+    def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
+        values: list[float] = []
+
+        def objective(params: dict[str, Any]) -> float:
+            params = {k: int(v) if isinstance(v, np.integer) else v for k, v in params.items()}
+            values.append(problem.objective(params))
+            return values[-1]
+
+        fmin(objective, hyperopt_space(problem.space), algo=tpe.suggest, max_evals=n_trials,
+             rstate=np.random.default_rng(seed), show_progressbar=False)
+        return values
+
+    return run
+
+
+def random_search() -> Runner:
+    def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
+        space, rng = SearchSpace(problem.space), np.random.default_rng(seed)
+        return [problem.objective(space.sample(rng)) for _ in range(n_trials)]
+
+    return run
+
+
+def make_runner(entrant: str) -> Runner:
+    if entrant == "optuna":
+        return optuna_tpe()
+    if entrant == "optuna-univariate":
+        return optuna_tpe(multivariate=False)
+    if entrant == "hyperopt":
+        return hyperopt_tpe()
+    if entrant == "random":
+        return random_search()
+    name, _, concurrency = entrant.partition("@")
+    return our_tuner(name, int(concurrency or 1))
+
+
+def default_entrants() -> list[str]:
+    ours = [name for name in available_tuners() if name not in _NOT_BENCHMARKED]
+    ours.sort(key=lambda name: (name != "TPE", name.lower()))
+    return ours[:1] + ["TPE@4"] + ours[1:] + list(PEERS)
+
+
+def best_so_far(values: list[float], n: int) -> float:
+    return min(values[:n]) if values else math.inf
+
+
+def run_problem(problem: Problem, runners: dict[str, Runner], seeds: list[int],
+                checkpoints: list[int]) -> dict[str, dict[str, Any]]:
+    """{entrant: {"best": [[best at checkpoint] per seed], "seconds": total}}."""
+    results: dict[str, dict[str, Any]] = {}
+    for entrant, runner in runners.items():
+        start, bests = time.perf_counter(), []
+        try:
+            for seed in seeds:
+                values = runner(problem, seed, max(checkpoints))
+                bests.append([best_so_far(values, n) for n in checkpoints])
+        except Exception as exc:  # one broken tuner must not end the whole benchmark
+            print(f"note: {entrant} failed on {problem.name}: {type(exc).__name__}: {exc}", flush=True)
+            continue
+        results[entrant] = {"best": np.array(bests), "seconds": time.perf_counter() - start}
+        print(f"  {problem.name:<14} {entrant:<18} done in {results[entrant]['seconds']:.1f} s", flush=True)
+    return results
+
+
+def print_table(problem: Problem, results: dict[str, dict[str, Any]], checkpoints: list[int],
+                n_seeds: int) -> None:
+    minimum = problem.minimum
+    note = ""
+    if minimum is None:
+        minimum = min(float(r["best"].min()) for r in results.values())
+        note = f" (minimum unknown: estimated {minimum:.6g}, the best any entrant found)"
+    print(f"\n{problem.name}: regret over {n_seeds} seeds{note}")
+    header = "".join(f"  {'mean@' + str(n):>11}  {'median@' + str(n):>11}" for n in checkpoints)
+    print(f"  {'tuner':<18}{header}  {'seconds':>8}")
+    for entrant, r in results.items():
+        regret = r["best"] - minimum
+        cells = "".join(f"  {np.mean(regret[:, i]):>11.4g}  {np.median(regret[:, i]):>11.4g}"
+                        for i in range(len(checkpoints)))
+        print(f"  {entrant:<18}{cells}  {r['seconds']:>8.1f}")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per problem (default 20)")
+    parser.add_argument("--slow-seeds", type=int, default=5, help="seeds for slow problems (default 5)")
+    parser.add_argument("--trials", type=int, nargs="+", default=[30, 100], help="checkpoints (default 30 100)")
+    parser.add_argument("--problems", nargs="+", default=list(DEFAULT_PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--tuners", nargs="+", default=None, help="entrants (default: all, see above)")
+    args = parser.parse_args(argv)
+
+    runners: dict[str, Runner] = {}
+    for entrant in args.tuners or default_entrants():
+        try:
+            runners[entrant] = make_runner(entrant)
+        except Exception as exc:  # a tuner another helper is still writing: skip it, say why
+            print(f"note: skipping {entrant}: {type(exc).__name__}: {exc}")
+    checkpoints = sorted(args.trials)
+    print(f"entrants: {', '.join(runners)}; checkpoints: {checkpoints}", flush=True)
+    for name in args.problems:
+        problem = PROBLEMS[name]
+        seeds = list(range(args.slow_seeds if problem.slow else args.seeds))
+        results = run_problem(problem, runners, seeds, checkpoints)
+        print_table(problem, results, checkpoints, len(seeds))
+
+
+if __name__ == "__main__":
+    main()
