@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from ..config import StudyConfig
 from ..errors import StoreError
 from ..store import LOST_REASON, StudyStore
-from ..config import StudyConfig
 from ..trial import Trial, TrialState
 
 SPACE = {

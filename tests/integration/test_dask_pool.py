@@ -19,10 +19,9 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import autotune_nb as at
+import autotune_nb.testing.scripted  # noqa: F401  (registers the "Scripted" tuner)
 from autotune_nb import ConfigurationError, TrialState
 from autotune_nb.execution.dask_pool import DaskPool
-from autotune_nb.tuners import register_tuner
-from autotune_nb.tuners.base import Tuner
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,21 +32,6 @@ SPACE = {"action": at.choice(ACTIONS), "t": at.uniform(0, 60)}
 UNPICKLED = 0
 #: How many trials run in this process now (a worker's count is read through ``client.run``).
 RUNNING = 0
-
-
-class ScriptedTuner(Tuner):
-    """Suggests the given configurations in order, then nothing."""
-
-    def __init__(self, space, *, optimize_mode="maximize", seed=None, configs=()):
-        super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        self._queue = [dict(config) for config in configs]
-
-    def _suggest(self, n):
-        suggested, self._queue[:n] = self._queue[:n], []
-        return suggested
-
-
-register_tuner("ScriptedForDaskTests", ScriptedTuner)
 
 
 def _unpickled_counted_trial():
@@ -110,7 +94,7 @@ def trials_running_on(client):
 
 
 def run_scripted(configs, executor, *, subscriber=None, trial_timeout=None, **options):
-    study = at.Study(SPACE, tuner="ScriptedForDaskTests", tuner_args={"configs": configs}, **options)
+    study = at.Study(SPACE, tuner="Scripted", tuner_args={"configs": configs}, **options)
     if subscriber is not None:
         study.subscribe(lambda event: subscriber(study, event))
     return study.run(CountedTrial(), max_trials=len(configs), executor=executor,
@@ -242,7 +226,7 @@ def test_a_function_missing_on_the_workers_is_refused_before_any_trial(client, m
     only_here = types.ModuleType("module_only_in_the_study_process")
     exec("def trial(params):\n    return 1.0\n", only_here.__dict__)
     monkeypatch.setitem(sys.modules, only_here.__name__, only_here)  # pickled by reference, not found there
-    study = at.Study(SPACE, tuner="ScriptedForDaskTests", tuner_args={"configs": sleeps(0.0, 1)})
+    study = at.Study(SPACE, tuner="Scripted", tuner_args={"configs": sleeps(0.0, 1)})
     with pytest.raises(ConfigurationError, match="cannot be loaded on the Dask workers.*module_only_in_the_study"):
         study.run(only_here.trial, max_trials=1, executor=DaskPool(client))
     assert study.trials == []

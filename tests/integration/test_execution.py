@@ -27,31 +27,15 @@ import pytest
 from loky import cpu_count
 
 import autotune_nb as at
+import autotune_nb.testing.scripted  # noqa: F401  (registers the "Scripted" tuner)
 from autotune_nb import ConfigurationError, TrialState
 from autotune_nb.execution.pool import LocalPool
-from autotune_nb.tuners import register_tuner
-from autotune_nb.tuners.base import Tuner
 
 pytestmark = pytest.mark.timeout(60)
 
 REPO = Path(__file__).resolve().parents[2]
 ACTIONS = ["sleep", "raise", "exit", "kill", "segfault", "oom", "unpicklable", "hang", "report_high", "report_low"]
 SPACE = {"action": at.choice(ACTIONS), "t": at.uniform(0, 60)}
-
-
-class ScriptedTuner(Tuner):
-    """Suggests the given configurations in order, then nothing."""
-
-    def __init__(self, space, *, optimize_mode="maximize", seed=None, configs=()):
-        super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        self._queue = [dict(config) for config in configs]
-
-    def _suggest(self, n):
-        suggested, self._queue[:n] = self._queue[:n], []
-        return suggested
-
-
-register_tuner("ScriptedForExecutionTests", ScriptedTuner)
 
 
 def scripted_trial(params):
@@ -92,7 +76,7 @@ def allocate_past_a_memory_limit():
 
 
 def run_scripted(configs, *, assessor=None, assessor_args=None, subscriber=None, **run_options):
-    study = at.Study(SPACE, tuner="ScriptedForExecutionTests", tuner_args={"configs": configs},
+    study = at.Study(SPACE, tuner="Scripted", tuner_args={"configs": configs},
                      assessor=assessor, assessor_args=assessor_args)
     if subscriber is not None:
         study.subscribe(lambda event: subscriber(study, event))
@@ -187,7 +171,7 @@ def test_invalid_slot_settings_are_refused_by_name(options, named):
 
 def test_a_function_that_cannot_be_pickled_is_refused_before_any_trial():
     lock = threading.Lock()
-    study = at.Study(SPACE, tuner="ScriptedForExecutionTests", tuner_args={"configs": sleeps(0.0, 1)})
+    study = at.Study(SPACE, tuner="Scripted", tuner_args={"configs": sleeps(0.0, 1)})
     with pytest.raises(ConfigurationError, match="cannot be pickled.*executor='inline'"):
         study.run(lambda params: lock.locked(), max_trials=1)
     assert study.trials == []
@@ -197,7 +181,7 @@ def test_a_function_that_cannot_be_loaded_in_a_worker_is_refused_before_any_tria
     only_here = types.ModuleType("module_only_in_the_study_process")
     exec("def trial(params):\n    return 1.0\n", only_here.__dict__)
     monkeypatch.setitem(sys.modules, only_here.__name__, only_here)  # pickled by reference, not found there
-    study = at.Study(SPACE, tuner="ScriptedForExecutionTests", tuner_args={"configs": sleeps(0.0, 1)})
+    study = at.Study(SPACE, tuner="Scripted", tuner_args={"configs": sleeps(0.0, 1)})
     with pytest.raises(ConfigurationError, match="cannot be loaded in a worker process.*module_only_in_the_study"):
         study.run(only_here.trial, max_trials=1)
     assert study.trials == []
@@ -293,19 +277,7 @@ def test_stop_cancels_running_trials_at_once_and_keeps_finished_ones():
 CHILD_SCRIPT = textwrap.dedent("""
     import json, os, sys, time
     import autotune_nb as at
-    from autotune_nb.tuners import register_tuner
-    from autotune_nb.tuners.base import Tuner
-
-    class Scripted(Tuner):
-        def __init__(self, space, *, optimize_mode="maximize", seed=None, configs=()):
-            super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-            self.queue = list(configs)
-
-        def _suggest(self, n):
-            suggested, self.queue[:n] = self.queue[:n], []
-            return suggested
-
-    register_tuner("Scripted", Scripted)
+    import autotune_nb.testing.scripted  # registers the "Scripted" tuner
 
     def trial(params):
         at.report(os.getpid())

@@ -13,8 +13,20 @@ import threading
 import pytest
 
 from autotune_nb.errors import StoreError
-from autotune_nb.store import LOST_REASON, StudyStore, default_store_path, open_store, shared_store
-from autotune_nb.testing.store_contract import StoreContract, full_trial, make_config, running_trial, succeeded
+from autotune_nb.store import (
+    LOST_REASON,
+    StudyStore,
+    default_store_path,
+    open_store,
+    shared_store,
+)
+from autotune_nb.testing.store_contract import (
+    StoreContract,
+    full_trial,
+    make_config,
+    running_trial,
+    succeeded,
+)
 from autotune_nb.trial import TrialState
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

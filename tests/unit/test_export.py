@@ -20,7 +20,12 @@ from autotune_nb.export import (
     write_json,
 )
 from autotune_nb.space import SearchSpace
-from autotune_nb.testing.store_contract import full_trial, make_config, running_trial, succeeded
+from autotune_nb.testing.store_contract import (
+    full_trial,
+    make_config,
+    running_trial,
+    succeeded,
+)
 from autotune_nb.trial import Trial, TrialState
 
 CONFIG = make_config("digits", tuner="TPE", tuner_args={"n_startup_jobs": 5}, assessor="Medianstop",

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from autotune_nb.notebook.magic import AutotuneMagics, parse_duration, parse_gpus, parse_json_option
+from autotune_nb.notebook.magic import (
+    AutotuneMagics,
+    parse_duration,
+    parse_gpus,
+    parse_json_option,
+)
 
 OPTIONS = ["--tuner", "--tuner-args", "--trials", "--concurrency", "--gpus", "--trials-per-gpu", "--assessor",
            "--assessor-args", "--maximize", "--minimize", "--space", "--name", "--resume", "--seed", "--timeout",

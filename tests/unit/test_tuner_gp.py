@@ -8,7 +8,12 @@ import pytest
 
 from autotune_nb.errors import ConfigurationError, UnsupportedSpaceError
 from autotune_nb.space import SearchSpace
-from autotune_nb.testing.tuner_contract import MIXED_SPACE, TunerContract, finished, run_sequential
+from autotune_nb.testing.tuner_contract import (
+    MIXED_SPACE,
+    TunerContract,
+    finished,
+    run_sequential,
+)
 from autotune_nb.trial import TrialState
 from autotune_nb.tuners import create_tuner
 from autotune_nb.tuners.base import config_key

@@ -11,24 +11,22 @@ import pytest
 
 from autotune_nb.errors import ConfigurationError
 from autotune_nb.space import SearchSpace
-from autotune_nb.testing.tuner_contract import MIXED_SPACE, TunerContract, finished, mixed_objective, run_sequential
+from autotune_nb.testing.spaces import EVERY_TYPE as EVERY_TYPE_BASE
+from autotune_nb.testing.tuner_contract import (
+    MIXED_SPACE,
+    TunerContract,
+    finished,
+    mixed_objective,
+    run_sequential,
+)
 from autotune_nb.trial import TrialState
 from autotune_nb.tuners import create_tuner, tuner_class
 from autotune_nb.tuners.base import config_key
 from autotune_nb.tuners.tpe import LIAR_TYPES, TPETuner
 
 EVERY_TYPE = {
-    "c": {"_type": "choice", "_value": ["a", 2, 3.5]},
-    "ri": {"_type": "randint", "_value": [-2, 3]},
+    **EVERY_TYPE_BASE,
     "wide": {"_type": "randint", "_value": [0, 1000]},  # many values: an ordinal kernel
-    "u": {"_type": "uniform", "_value": [-1.5, 2.5]},
-    "qu": {"_type": "quniform", "_value": [0.3, 2.0, 0.5]},
-    "lu": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
-    "qlu": {"_type": "qloguniform", "_value": [16, 512, 16]},
-    "n": {"_type": "normal", "_value": [1.0, 2.0]},
-    "qn": {"_type": "qnormal", "_value": [0.0, 3.0, 0.5]},
-    "ln": {"_type": "lognormal", "_value": [0.0, 1.0]},
-    "qln": {"_type": "qlognormal", "_value": [2.0, 1.0, 1]},
 }
 
 NESTED = {
