@@ -383,7 +383,7 @@ class Dashboard:
             bqplot.Axis(scale=scales["x"], tick_values=positions,
                         tick_labels={str(i): label for i, label in enumerate(labels)}),
             bqplot.Axis(scale=scales["y"], side="left", tick_values=[0.0, 0.5, 1.0], label="unit scale"),
-            bqplot.ColorAxis(scale=color, side="right", label="result"),
+            bqplot.ColorAxis(scale=color, side="right", label="result", num_ticks=3, tick_format=".3g"),
         ]
         figure = self._figure("Hyperparameters and result", [guides, self._parallel_lines], axes,
                               "autotune-parallel-chart", "100%")
