@@ -146,8 +146,6 @@ class AutotuneMagics(Magics):
 
     # --- the cell magic ----------------------------------------------------------------------------
     def _run_cell(self, args, cell: str, user_ns: dict):
-        from ..study import Study
-
         max_duration = parse_duration(args.timeout, "--timeout")
         trial_timeout = parse_duration(args.trial_timeout, "--trial-timeout")
         gpus = parse_gpus(args.gpus)
@@ -159,24 +157,19 @@ class AutotuneMagics(Magics):
 
         if args.resume and not args.name:
             raise UsageError("--resume needs --name NAME: the study to continue")
+        if args.name in self.background and self.background[args.name][1].is_alive():
+            raise UsageError(f"study {args.name!r} is running in the background; `%autotune stop {args.name}` first")
         source = self.shell.transform_cell(cell)
         filename = f"<autotune cell {args.name}>" if args.name else "<autotune cell>"
         program = compile_cell(source, user_ns, filename=filename, space_params=tuple(file_space))
         space = SearchSpace({**file_space, **program.declared})
 
-        if args.resume:
-            study = Study.load(args.name)
-            if study.space != space:
-                raise UsageError(f"--resume {args.name}: the cell's search space differs from the stored study's; "
-                                 "resume with the same declarations, or start a new study with another --name")
-        else:
-            study = Study(space, tuner=args.tuner, tuner_args=tuner_args, assessor=args.assessor,
-                          assessor_args=assessor_args, direction=args.direction or "maximize", seed=args.seed,
-                          name=args.name)
+        # Everything that can fail on the user's input comes before the study enters the store.
         folder = tempfile.mkdtemp(prefix="autotune-")
         try:
             layout = capture(program.reads, user_ns, folder)
-        except AutotuneError:
+            study = self._open_study(args, space, tuner_args, assessor_args)
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         trial = CellTrial(program, folder, layout, cell_text="%%autotune\n" + cell)
@@ -198,9 +191,23 @@ class AutotuneMagics(Magics):
         print(summary(study))
         return study
 
+    @staticmethod
+    def _open_study(args, space: SearchSpace, tuner_args: dict, assessor_args: dict):
+        """The stored study to resume (its space must be the cell's), or a new one."""
+        from ..study import Study
+
+        if not args.resume:
+            return Study(space, tuner=args.tuner, tuner_args=tuner_args, assessor=args.assessor,
+                         assessor_args=assessor_args, direction=args.direction or "maximize", seed=args.seed,
+                         name=args.name)
+        study = Study.load(args.name)
+        if study.space != space:
+            raise UsageError(f"--resume {args.name}: the cell's search space differs from the stored study's; "
+                             "resume with the same declarations, or start a new study with another --name")
+        return study
+
     def _start_background(self, study, run: Callable[[], Any], dashboard: Dashboard, folder: str) -> None:
-        if study.name in self.background and self.background[study.name][1].is_alive():
-            raise UsageError(f"study {study.name!r} is already running in the background; %autotune stop {study.name}")
+        """Run the study from a daemon thread; `%autotune stop NAME` finds it in ``self.background``."""
 
         def run_and_clean_up() -> None:
             try:

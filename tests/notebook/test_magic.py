@@ -75,10 +75,18 @@ def test_an_unpicklable_variable_is_named_before_any_trial(notebook):
         "x = at.uniform(0, 1)\n"
         "handle.write(str(x))\n"
     )
+    fixed = notebook.cell(  # nothing of the refused study was stored: the name is still free
+        "%%autotune --trials 2 --name bad\n"
+        "x = at.uniform(0, 1)\n"
+        "with open('data.txt', 'a') as out:\n"
+        "    out.write(str(x))\n"
+        "x\n"
+    )
     notebook.execute(allow_errors=True)
     text = notebook.text(bad)
     assert "UsageError" in text and "variable 'handle'" in text and "TextIOWrapper" in text
     assert "open the file inside the cell" in text
+    assert "study 'bad': 2 trials (2 succeeded)" in notebook.text(fixed)
 
 
 def test_a_trial_error_is_shown_with_the_cell_line(notebook):
