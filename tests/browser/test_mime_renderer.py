@@ -1,0 +1,96 @@
+"""A saved notebook reopened in JupyterLab: the autotune_nb extension draws the study from the
+output's `application/vnd.autotune.study+json` alone, with no cell run, and every user string stays text."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import nbformat
+import pytest
+
+import autotune_nb as at
+from autotune_nb.notebook.static import MIME_TYPE, study_mimebundle
+
+pytestmark = pytest.mark.timeout(300)
+
+SCRIPT_PARAM = "<script>alert(1)</script>"
+IMG_VALUE = "<img src=x onerror=window.__autotune_xss=1>"
+TRIALS = 16
+
+
+def _objective(params: dict) -> float:
+    if params[SCRIPT_PARAM] == "boom":
+        raise ValueError("boom")
+    return -abs(params["lr"] - 0.01)
+
+
+def _finished_study_bundle() -> tuple[dict, int, int]:
+    """The bundle of a small finished study, its number of succeeded and of failed trials."""
+    space = {
+        SCRIPT_PARAM: {"_type": "choice", "_value": ["plain", IMG_VALUE, "boom"]},
+        "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
+    }
+    study = at.Study(space, tuner="Random", seed=3, storage=None, name="<b>escaped-study</b>")
+    study.run(_objective, max_trials=TRIALS, executor="inline")
+    counts = study.counts()
+    return study_mimebundle(study.config, study.trials, study.state), counts["SUCCEEDED"], counts["FAILED"]
+
+
+def _saved_notebook(path: pathlib.Path, bundle: dict) -> None:
+    """Two cells with saved outputs: the study, and a document from a newer format version."""
+    newer = {**bundle[MIME_TYPE], "version": 99}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("study", execution_count=1, outputs=[
+            nbformat.v4.new_output("execute_result", data=bundle, execution_count=1)]),
+        nbformat.v4.new_code_cell("newer", execution_count=2, outputs=[
+            nbformat.v4.new_output("execute_result", data={MIME_TYPE: newer, "text/plain": "newer"},
+                                   execution_count=2)]),
+    ]
+    nbformat.write(nb, path)
+
+
+def test_saved_study_renders_without_running_a_cell(lab, page, tmp_path):
+    bundle, succeeded, failed = _finished_study_bundle()
+    assert succeeded > 10 and failed > 0  # the table is cut at 10; failed trials plot no point
+    _saved_notebook(lab.root / "saved_study.ipynb", bundle)
+
+    page.goto(lab.url(f"/lab/workspaces/mime-{os.getpid()}/tree/saved_study.ipynb"))
+    view = page.wait_for_selector(".jp-OutputArea-output .autotune-lab-study", timeout=120_000)
+    # The notebook names no kernel: JupyterLab asks for one, and we decline.
+    page.click(".jp-Dialog button:has-text('No Kernel')", timeout=60_000)
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
+
+    # The extension wins over the text/html fallback, which is not drawn at all.
+    assert page.query_selector(".autotune-static") is None
+    assert page.inner_text(".autotune-lab-name") == "<b>escaped-study</b>"
+    header = page.inner_text(".autotune-lab-header")
+    assert "tuner Random" in header and "maximize" in header and "finished" in header
+    assert f"succeeded {succeeded}" in page.inner_text(".autotune-lab-counts")
+    assert page.query_selector_all(".autotune-lab-progress > div")  # the bar split by state
+    assert "trial" in page.inner_text(".autotune-lab-best") and "lr" in page.inner_text(".autotune-lab-best-params")
+
+    assert len(page.query_selector_all(".autotune-lab-table tbody tr")) == 10
+    headings = [th.inner_text() for th in page.query_selector_all(".autotune-lab-table thead th")]
+    assert headings == ["#", "result", SCRIPT_PARAM, "lr", "state", "duration", "GPU"]
+    assert len(page.query_selector_all("svg.autotune-lab-chart circle.autotune-lab-point")) == succeeded
+    assert page.query_selector("svg.autotune-lab-chart polyline.autotune-lab-best-line")
+
+    # User strings are text: nothing was injected, nothing ran.
+    assert page.query_selector_all(".autotune-lab-study script, .autotune-lab-study img, .autotune-lab-study b.autotune-lab-name b") == []
+    assert page.evaluate("window.__autotune_xss") is None
+    assert SCRIPT_PARAM in page.inner_text(".autotune-lab-best-params")
+    assert IMG_VALUE in page.inner_text(".autotune-lab-table")  # seed 3 puts it among the top 10
+
+    newer = page.wait_for_selector(".autotune-lab-error", timeout=30_000)
+    assert "newer autotune_nb (format version 99)" in newer.inner_text()
+
+    screenshot = tmp_path / "saved_study_mime_renderer.png"
+    view.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot), full_page=True)
+    saved = os.environ.get("AUTOTUNE_SCREENSHOT_DIR")
+    if saved:
+        shutil.copy(screenshot, pathlib.Path(saved) / screenshot.name)
+    assert screenshot.stat().st_size > 10_000
