@@ -1,5 +1,5 @@
-"""A tuner that suggests given configurations in order: tests of the execution layer use it to
-decide exactly what each trial does."""
+"""For tests of the execution layer: a tuner that suggests given configurations in order (so a
+test decides exactly what each trial does), and helpers over the scripted trials."""
 
 from __future__ import annotations
 
@@ -20,3 +20,18 @@ class ScriptedTuner(Tuner):
 
 
 register_tuner("Scripted", ScriptedTuner)
+
+
+def sleeps(seconds: float, count: int) -> list[dict]:
+    """``count`` configurations of a trial that sleeps ``seconds`` (action "sleep")."""
+    return [{"action": "sleep", "t": seconds}] * count
+
+
+def max_overlap(intervals) -> int:
+    """The largest number of (start, end) intervals open at one moment."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    best = current = 0
+    for _, change in edges:
+        current += change
+        best = max(best, current)
+    return best

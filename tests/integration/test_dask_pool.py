@@ -19,9 +19,12 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import autotune_nb as at
-import autotune_nb.testing.scripted  # noqa: F401  (registers the "Scripted" tuner)
 from autotune_nb import ConfigurationError, TrialState
 from autotune_nb.execution.dask_pool import DaskPool
+from autotune_nb.testing.scripted import (  # also registers the "Scripted" tuner
+    max_overlap,
+    sleeps,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -99,19 +102,6 @@ def run_scripted(configs, executor, *, subscriber=None, trial_timeout=None, **op
         study.subscribe(lambda event: subscriber(study, event))
     return study.run(CountedTrial(), max_trials=len(configs), executor=executor,
                      max_failures=len(configs), trial_timeout=trial_timeout)
-
-
-def sleeps(seconds, count):
-    return [{"action": "sleep", "t": seconds}] * count
-
-
-def max_overlap(intervals):
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    best = current = 0
-    for _, change in edges:
-        current += change
-        best = max(best, current)
-    return best
 
 
 def wait_until(condition, seconds):

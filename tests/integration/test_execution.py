@@ -27,9 +27,12 @@ import pytest
 from loky import cpu_count
 
 import autotune_nb as at
-import autotune_nb.testing.scripted  # noqa: F401  (registers the "Scripted" tuner)
 from autotune_nb import ConfigurationError, TrialState
 from autotune_nb.execution.pool import LocalPool
+from autotune_nb.testing.scripted import (  # also registers the "Scripted" tuner
+    max_overlap,
+    sleeps,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,20 +85,6 @@ def run_scripted(configs, *, assessor=None, assessor_args=None, subscriber=None,
         study.subscribe(lambda event: subscriber(study, event))
     run_options.setdefault("max_trials", len(configs))
     return study.run(scripted_trial, **run_options)
-
-
-def sleeps(seconds, count):
-    return [{"action": "sleep", "t": seconds}] * count
-
-
-def max_overlap(intervals):
-    """The largest number of (start, end) intervals open at one moment."""
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    best = current = 0
-    for _, change in edges:
-        current += change
-        best = max(best, current)
-    return best
 
 
 def worker_pids(trials):
