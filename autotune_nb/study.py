@@ -74,6 +74,10 @@ class Study:
     ):
         if direction not in DIRECTIONS:
             raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ConfigurationError(f"seed must be an integer >= 0 or None, got {seed!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ConfigurationError(f"name must be a non-empty string, got {name!r}")
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
         self.config = StudyConfig(
             name=name or f"study-{uuid.uuid4().hex[:8]}",
@@ -267,6 +271,9 @@ class Study:
         that cannot be pickled); a ``Pool`` instance is used as given: ``at.LocalPool(env=...)``, or
         ``at.DaskPool(client)`` to run the trials on a Dask cluster.
         """
+        if not callable(fn):
+            raise ConfigurationError(f"run needs the trial function fn(params) -> result, got {fn!r} "
+                                     f"of type {type(fn).__name__}")
         _check_limit("max_trials", max_trials, minimum=1, integer=True)
         for label, value in (("max_duration", max_duration), ("trial_timeout", trial_timeout)):
             if value is not None:

@@ -157,6 +157,8 @@ def test_an_exhausted_grid_ends_the_study_early():
     (dict(tuner="Bayes"), "unknown tuner 'Bayes'; valid names are"),
     (dict(tuner_args={"gama": 0.2}), "unknown classArg 'gama'"),
     (dict(assessor="Never"), "Never"),
+    (dict(seed="abc"), "seed must be an integer >= 0 or None, got 'abc'"),
+    (dict(name=5), "name must be a non-empty string, got 5"),
 ])
 def test_bad_study_settings_are_named(kwargs, message):
     with pytest.raises(at.ConfigurationError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -187,3 +189,8 @@ def test_dashboard_of_a_finished_study_shows_its_final_state():
     dashboard = study.dashboard()
     assert dashboard.state == "finished"
     assert "3 / 3 trials" in dashboard._status.value
+
+
+def test_a_trial_function_that_is_not_callable_is_refused_up_front():
+    with pytest.raises(at.ConfigurationError, match="run needs the trial function fn.params. -> result, got 'train'"):
+        make_study().run("train", max_trials=2, executor="inline")
