@@ -20,6 +20,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ..errors import AutotuneError
+from ..execution.pool import plan_slots
 from ..space import SearchSpace
 from .capture import CellTrial, capture
 from .cell import compile_cell
@@ -154,6 +155,7 @@ class AutotuneMagics(Magics):
         file_space = load_space_option(args.space, user_ns)
         if args.trials < 1:
             raise UsageError(f"--trials {args.trials} must be at least 1")
+        plan_slots(args.concurrency, gpus, args.trials_per_gpu)  # refuses contradicting settings now
 
         if args.resume and not args.name:
             raise UsageError("--resume needs --name NAME: the study to continue")

@@ -175,13 +175,17 @@ def test_bad_magic_options_are_one_line_usage_errors(notebook):
         notebook.cell("%%autotune --timeout soon\nx = at.uniform(0, 1)\nx\n"),
         notebook.cell("%%autotune --gpus a,b\nx = at.uniform(0, 1)\nx\n"),
         notebook.cell("%%autotune --tuner-args '{bad json'\nx = at.uniform(0, 1)\nx\n"),
+        notebook.cell("%%autotune --concurrency 3 --gpus 0\nx = at.uniform(0, 1)\nx\n"),
     ]
+    listing = notebook.cell("%autotune list")
     notebook.execute(allow_errors=True)
     texts = [notebook.text(i) for i in bad]
     assert "unknown tuner 'Bayes'; valid names are" in texts[0]
     assert "--timeout 'soon' is not a duration" in texts[1]
     assert "--gpus 'a,b' is not a list of GPU ids" in texts[2]
     assert "--tuner-args" in texts[3] and "is not a JSON object" in texts[3]
+    assert "concurrency=3 disagrees with gpus=['0']" in texts[4]
+    assert notebook.text(listing).strip() == "no study in the store yet"  # refused cells store nothing
     assert all(t.startswith("UsageError") for t in texts)
 
 
