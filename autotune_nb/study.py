@@ -461,12 +461,13 @@ class Study:
             trial = trial.replace(intermediates=trial.intermediates + ((step, value),))
             self._trials[number] = trial
             self._save(trial)
-            history = [t for n, t in self._trials.items() if n != number]
+            # The assessor's history is O(trials): built only when there is an assessor to read it.
+            history = [t for n, t in self._trials.items() if n != number] if self.assessor else None
         self._publish("reported", trial)
-        if self.assessor is not None and self.assessor.assess(trial, history) == Decision.STOP:
-            with self._lock:
-                self._stop_trials.add(number)
+        stop = history is not None and self.assessor.assess(trial, history) == Decision.STOP
         with self._lock:
+            if stop:
+                self._stop_trials.add(number)
             return number in self._stop_trials or self._stop_requested.is_set()
 
     def _publish(self, kind: str, trial: Trial) -> None:

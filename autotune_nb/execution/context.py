@@ -7,36 +7,61 @@ A worker (or the in-process runner) installs a ``TrialContext`` while a trial's 
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import contextvars
 import math
 import os
 import traceback
-from typing import Any, Iterator
+import numbers
+from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import TrialStopped
 from ..trial import InvalidResultError
+from .base import Outcome
 
 _current: contextvars.ContextVar["TrialContext | None"] = contextvars.ContextVar("autotune_trial", default=None)
 
 
-class TrialContext(abc.ABC):
-    """What trial code can reach of its study while it runs."""
+#: How a report reaches the study: ``deliver(trial_number, step, value)``, True meaning "stop".
+Deliver = Callable[[int, int, float], bool]
 
-    def __init__(self, trial_number: int):
+
+class TrialContext:
+    """What trial code can reach of its study while it runs: ``report``."""
+
+    def __init__(self, trial_number: int, deliver: Deliver):
         self.trial_number = trial_number
         self.step = 0
+        self._deliver = deliver
 
     def report(self, value: Any, step: int | None = None) -> None:
         number = _as_report_value(value)
+        if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
+            raise InvalidResultError(f"at.report got step={step!r}: a step is an integer (or leave it out)")
         self.step = self.step + 1 if step is None else int(step)
-        if self._send(self.step, number):
+        if self._deliver(self.trial_number, self.step, number):
             raise TrialStopped(f"trial {self.trial_number} stopped early by the assessor at step {self.step}")
 
-    @abc.abstractmethod
-    def _send(self, step: int, value: float) -> bool:
-        """Deliver one intermediate result; return True when the study wants the trial stopped."""
+
+def run_with_reports(fn: Callable[[dict], Any], trial_number: int, params: Mapping[str, Any],
+                     deliver: Deliver) -> Outcome:
+    """Run one trial with ``report`` wired to ``deliver``; its end, whatever it is, as an Outcome.
+
+    The one place where a trial's result, early stop or own error (``sys.exit()`` included) is
+    told apart, for every pool.
+    """
+    try:
+        with active(TrialContext(trial_number, deliver)):
+            result = fn(dict(params))
+    except TrialStopped:
+        return Outcome(trial_number, "stopped")
+    except (Exception, SystemExit) as exc:
+        return error_outcome(trial_number, exc)
+    return Outcome(trial_number, "result", result=result)
+
+
+def error_outcome(trial_number: int, exc: BaseException) -> Outcome:
+    return Outcome(trial_number, "error", error=format_trial_error(exc), reason=f"{type(exc).__name__}: {exc}")
 
 
 def _as_report_value(value: Any) -> float:

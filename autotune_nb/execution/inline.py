@@ -5,18 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import TrialStopped
-from .base import EventSink, Outcome, Pool, Slot, TrialJob
-from .context import TrialContext, active, format_trial_error
-
-
-class _InlineContext(TrialContext):
-    def __init__(self, trial_number: int, sink: EventSink):
-        super().__init__(trial_number)
-        self._sink = sink
-
-    def _send(self, step: int, value: float) -> bool:
-        return self._sink.on_report(self.trial_number, step, value)
+from .base import EventSink, Pool, Slot, TrialJob
+from .context import run_with_reports
 
 
 class InlinePool(Pool):
@@ -34,16 +24,7 @@ class InlinePool(Pool):
 
     def submit(self, slot: Slot, job: TrialJob) -> None:
         assert self._fn is not None and self._sink is not None, "start() the pool first"
-        with active(_InlineContext(job.trial_number, self._sink)):
-            try:
-                result = self._fn(dict(job.params))
-            except TrialStopped:
-                outcome = Outcome(job.trial_number, "stopped")
-            except Exception as exc:  # the trial's own error: kept with its traceback
-                outcome = Outcome(job.trial_number, "error", error=format_trial_error(exc),
-                                  reason=f"{type(exc).__name__}: {exc}")
-            else:
-                outcome = Outcome(job.trial_number, "result", result=result)
+        outcome = run_with_reports(self._fn, job.trial_number, job.params, self._sink.on_report)
         self._sink.on_outcome(outcome)
 
     def cancel(self, slot: Slot, reason: str) -> None:

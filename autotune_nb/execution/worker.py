@@ -21,10 +21,9 @@ from typing import Any, Callable, Mapping
 
 import cloudpickle
 
-from ..errors import TrialStopped
 from .base import Outcome
 from .channel import Endpoint, ReportClient
-from .context import TrialContext, active, format_trial_error
+from .context import error_outcome, run_with_reports
 
 #: Seconds between two checks that the study process (the worker's parent) is still alive.
 ORPHAN_CHECK_INTERVAL = 1.0
@@ -117,23 +116,9 @@ def warm_up(study: StudyHandle) -> None:
     load(study)
 
 
-class _ChannelContext(TrialContext):
-    def __init__(self, trial_number: int, channel: ReportClient):
-        super().__init__(trial_number)
-        self._channel = channel
-
-    def _send(self, step: int, value: float) -> bool:
-        return self._channel.report(self.trial_number, step, value)
-
-
 def run_trial(job: WorkerJob) -> Outcome:
-    number = job.trial_number
     try:
         study = load(job.study)
-        with active(_ChannelContext(number, study.channel)):
-            result = study.fn(dict(job.params))
-    except TrialStopped:
-        return Outcome(number, "stopped")
-    except (Exception, SystemExit) as exc:  # the trial's own error, sys.exit() included
-        return Outcome(number, "error", error=format_trial_error(exc), reason=f"{type(exc).__name__}: {exc}")
-    return Outcome(number, "result", result=result)
+    except Exception as exc:  # the function could not be loaded here: this trial fails with why
+        return error_outcome(job.trial_number, exc)
+    return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report)

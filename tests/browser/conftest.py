@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import secrets
 import shutil
 import socket
@@ -95,3 +96,21 @@ def page(lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         yield page
         browser.close()
+
+
+@pytest.fixture
+def screenshot(page, tmp_path):
+    """``screenshot(element, name)``: a full-page PNG with ``element`` in view, checked non-empty and
+    copied to $AUTOTUNE_SCREENSHOT_DIR when set (to look at what a person sees)."""
+
+    def take(element, name: str) -> pathlib.Path:
+        path = tmp_path / name
+        element.scroll_into_view_if_needed()
+        page.screenshot(path=str(path), full_page=True)
+        saved = os.environ.get("AUTOTUNE_SCREENSHOT_DIR")
+        if saved:
+            shutil.copy(path, pathlib.Path(saved) / name)
+        assert path.stat().st_size > 10_000
+        return path
+
+    return take

@@ -15,7 +15,7 @@ QUICK_TRIALS = 8  # 01_quickstart.ipynb runs 8 trials when AUTOTUNE_QUICK=1 (the
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, tmp_path):
+def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, screenshot):
     shutil.copy(EXAMPLE, lab.root / EXAMPLE.name)
     page.goto(lab.url(f"/lab/workspaces/autotune-{os.getpid()}/tree/{EXAMPLE.name}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -49,10 +49,4 @@ def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, tmp_path):
     assert 1 <= len(rows) <= QUICK_TRIALS
     # The static view for saved notebooks is in the output too, escaped HTML without scripts.
     assert page.query_selector(".jp-OutputArea-output table")
-    screenshot = tmp_path / "quickstart_dashboard.png"
-    dashboard.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot), full_page=True)
-    saved = os.environ.get("AUTOTUNE_SCREENSHOT_DIR")
-    if saved:
-        shutil.copy(screenshot, pathlib.Path(saved) / screenshot.name)
-    assert screenshot.stat().st_size > 10_000
+    screenshot(dashboard, "quickstart_dashboard.png")

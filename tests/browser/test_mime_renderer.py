@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
 
 import nbformat
 import pytest
@@ -52,7 +51,7 @@ def _saved_notebook(path: pathlib.Path, bundle: dict) -> None:
     nbformat.write(nb, path)
 
 
-def test_saved_study_renders_without_running_a_cell(lab, page, tmp_path):
+def test_saved_study_renders_without_running_a_cell(lab, page, screenshot):
     bundle, succeeded, failed = _finished_study_bundle()
     assert succeeded > 10 and failed > 0  # the table is cut at 10; failed trials plot no point
     _saved_notebook(lab.root / "saved_study.ipynb", bundle)
@@ -87,10 +86,4 @@ def test_saved_study_renders_without_running_a_cell(lab, page, tmp_path):
     newer = page.wait_for_selector(".autotune-lab-error", timeout=30_000)
     assert "newer autotune_nb (format version 99)" in newer.inner_text()
 
-    screenshot = tmp_path / "saved_study_mime_renderer.png"
-    view.scroll_into_view_if_needed()
-    page.screenshot(path=str(screenshot), full_page=True)
-    saved = os.environ.get("AUTOTUNE_SCREENSHOT_DIR")
-    if saved:
-        shutil.copy(screenshot, pathlib.Path(saved) / screenshot.name)
-    assert screenshot.stat().st_size > 10_000
+    screenshot(view, "saved_study_mime_renderer.png")

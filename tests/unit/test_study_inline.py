@@ -194,3 +194,21 @@ def test_dashboard_of_a_finished_study_shows_its_final_state():
 def test_a_trial_function_that_is_not_callable_is_refused_up_front():
     with pytest.raises(at.ConfigurationError, match="run needs the trial function fn.params. -> result, got 'train'"):
         make_study().run("train", max_trials=2, executor="inline")
+
+
+def test_report_with_a_step_that_is_not_an_integer_fails_the_trial_naming_it():
+    def bad_step(params):
+        at.report(0.5, step="two")
+        return 1.0
+
+    study = make_study().run(bad_step, max_trials=1, executor="inline")
+    assert study.trials[0].state == TrialState.FAILED
+    assert "step='two': a step is an integer" in study.trials[0].reason
+
+
+def test_sys_exit_in_an_inline_trial_fails_that_trial_only():
+    import sys
+
+    study = make_study().run(lambda p: sys.exit(3), max_trials=2, max_failures=10, executor="inline")
+    assert [t.state for t in study.trials] == [TrialState.FAILED, TrialState.FAILED]
+    assert study.trials[0].reason == "SystemExit: 3"
