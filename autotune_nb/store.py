@@ -35,13 +35,12 @@ from typing import Any, Callable, Iterator, Sequence
 from .config import StudyConfig
 from .errors import StoreError
 from .export import decode_json, encode_json
-from .trial import Trial, TrialState
+from .trial import LOST_REASON, Trial, TrialState
 
 DEFAULT_FILENAME = "autotune_nb.db"
 ENV_VAR = "AUTOTUNE_NB_STORE"
 SCHEMA_VERSION = 1
 STUDY_STATES = ("running", "finished", "stopped", "failed")
-LOST_REASON = "lost: the study process ended while it ran"
 BUSY_TIMEOUT_MS = 10_000
 #: How long the writer lets trial updates gather before committing them together: a commit costs
 #: ~60 µs of the writer's time, a row ~15 µs; waiting 5 ms halves the writer's cost at 1,000 updates/s.

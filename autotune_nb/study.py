@@ -30,8 +30,8 @@ from .errors import ConfigurationError
 from .execution.base import Outcome, Pool, TrialJob
 from .export import read_json, warm_start_trials, write_json
 from .space import SearchSpace
-from .store import LOST_REASON, StudyStore, open_store
-from .trial import InvalidResultError, Trial, TrialState, parse_result
+from .store import StudyStore, open_store
+from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
 from .tuners import Tuner, create_tuner
 
 
@@ -293,6 +293,7 @@ class Study:
                 while free_slots and started < max_trials and not self._should_end(deadline, failures_limit):
                     configs = self.tuner.suggest(1)
                     if not configs:
+                        self.stop_reason = f"the tuner {self.config.tuner} has no configuration left to suggest"
                         break
                     slot = free_slots.pop(0)
                     trial = self._new_trial(configs[0], slot)

@@ -13,6 +13,9 @@ from typing import Any, Mapping
 
 from .errors import AutotuneError
 
+#: ``reason`` of a trial that was running or waiting when its study's process ended.
+LOST_REASON = "lost: the study process ended while it ran"
+
 
 class TrialState(str, enum.Enum):
     WAITING = "WAITING"
@@ -55,6 +58,12 @@ class Trial:
         if self.started_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+    @property
+    def interrupted(self) -> bool:
+        """True for a trial that did not end by itself: CANCELED by a stop, or lost with its process.
+        Running its configuration again is not a repeat (GridSearch and Batch do, on resume)."""
+        return self.state == TrialState.CANCELED or (self.state == TrialState.FAILED and self.reason == LOST_REASON)
 
     @property
     def last_intermediate(self) -> float | None:

@@ -1,24 +1,72 @@
 """GridSearch and Batch: tuners that walk a fixed list of configurations once, in order.
 
 Both ignore results and the seed, and return ``[]`` once the list is exhausted, which ends the study.
+A configuration whose trial ended by itself (succeeded, failed, stopped early, timed out) is not run
+again, so a resumed or warm-started study goes on where it was; one whose trial was interrupted
+(CANCELED by a stop, lost with its process) is run again, before the rest of the list.
 """
 
 from __future__ import annotations
 
+import abc
 import copy
 import itertools
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import UnsupportedSpaceError
 from ..space import Distribution, SearchSpace
-from .base import Tuner
+from ..trial import Trial
+from .base import Tuner, config_key
 
 GRID_TYPES = frozenset({"choice", "randint", "quniform", "qloguniform"})
 
 
-class GridSearchTuner(Tuner):
+class _ListTuner(Tuner):
+    """Walks ``_configurations()`` once, skipping what already ran and running interrupted ones again."""
+
+    def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
+        super().__init__(space, optimize_mode=optimize_mode, seed=seed)
+        self._walk = self._configurations()
+        self._done: set[str] = set()
+        self._retry: dict[str, dict[str, Any]] = {}
+
+    @abc.abstractmethod
+    def _configurations(self) -> Iterator[dict[str, Any]]:
+        """The configurations, in the order they are run."""
+
+    def _observe(self, trial: Trial) -> None:
+        key = config_key(trial.params)
+        if trial.interrupted:
+            if key not in self._done:
+                self._retry.setdefault(key, dict(trial.params))
+        else:
+            self._done.add(key)
+            self._retry.pop(key, None)
+
+    def _suggest(self, n: int) -> list[dict[str, Any]]:
+        handed = {config_key(config) for config in self.pending}
+        chosen: list[dict[str, Any]] = []
+        while len(chosen) < n and self._retry:
+            key, config = next(iter(self._retry.items()))
+            del self._retry[key]
+            if key not in handed:
+                chosen.append(config)
+                handed.add(key)
+        while len(chosen) < n:
+            config = next(self._walk, None)
+            if config is None:
+                break
+            key = config_key(config)
+            if key not in self._done and key not in handed and key not in self._retry:
+                chosen.append(config)
+                handed.add(key)
+        # Nested branches are dicts shared by several grid points: hand out copies.
+        return copy.deepcopy(chosen)
+
+
+class GridSearchTuner(_ListTuner):
     """Every configuration of ``space.grid()``, in its order (the first parameter slowest).
 
     Only discrete types have a grid: choice, randint, quniform and qloguniform. The grid is walked
@@ -35,10 +83,12 @@ class GridSearchTuner(Tuner):
 
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
+        self.grid_size = math.prod(len(self.space[name].grid()) for name in self.space)
+
+    def _configurations(self) -> Iterator[dict[str, Any]]:
         names = list(self.space)
         axes = [self.space[name].grid() for name in names]
-        self.grid_size = math.prod(len(axis) for axis in axes)
-        self._grid = (dict(zip(names, combo)) for combo in itertools.product(*axes))
+        return (dict(zip(names, combo)) for combo in itertools.product(*axes))
 
     def _check_space(self) -> None:
         for dim in self.space.dimensions:
@@ -49,15 +99,12 @@ class GridSearchTuner(Tuner):
                     "a q-type, quniform(low, high, q) or qloguniform(low, high, q), or list its values with choice"
                 )
 
-    def _suggest(self, n: int) -> list[dict[str, Any]]:
-        # Nested branches are dicts shared by several grid points: hand out copies.
-        return [copy.deepcopy(config) for config in itertools.islice(self._grid, n)]
 
 
 _BATCH_FORM = '{"params": {"_type": "choice", "_value": [{"lr": 0.1, "batch": 32}, {"lr": 0.01, "batch": 64}]}}'
 
 
-class BatchTuner(Tuner):
+class BatchTuner(_ListTuner):
     """NNI's BatchTuner: the space is one choice whose options are whole configurations, each
     suggested once, in order. ``self.space`` is the space those configurations span (one choice per
     parameter, of the values the options give it), so every suggestion is one of its legal values.
@@ -71,12 +118,9 @@ class BatchTuner(Tuner):
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         self._configs = _batch_configurations(space)
         super().__init__(_spanned_space(self._configs), optimize_mode=optimize_mode, seed=seed)
-        self._next = 0
 
-    def _suggest(self, n: int) -> list[dict[str, Any]]:
-        batch = self._configs[self._next:self._next + n]
-        self._next += len(batch)
-        return copy.deepcopy(batch)
+    def _configurations(self) -> Iterator[dict[str, Any]]:
+        return iter(self._configs)
 
 
 def _batch_configurations(space: SearchSpace | Mapping) -> list[dict[str, Any]]:

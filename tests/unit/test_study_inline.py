@@ -152,6 +152,16 @@ def test_an_exhausted_grid_ends_the_study_early():
     assert study.best_value == 3
 
 
+def test_a_resumed_grid_runs_only_the_configurations_that_did_not_run(tmp_path):
+    path = tmp_path / "grid.db"
+    space = {"k": at.randint(0, 6)}
+    at.Study(space, tuner="GridSearch", name="grid", storage=path).run(lambda p: p["k"], max_trials=4,
+                                                                     executor="inline")
+    study = at.Study.load("grid", storage=path).resume(lambda p: p["k"], max_trials=100, executor="inline")
+    assert [t.params["k"] for t in study.trials] == [0, 1, 2, 3, 4, 5]
+    assert study.stop_reason == "the tuner GridSearch has no configuration left to suggest"
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(direction="up"), "direction must be 'maximize' or 'minimize', got 'up'"),
     (dict(tuner="Bayes"), "unknown tuner 'Bayes'; valid names are"),

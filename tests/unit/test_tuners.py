@@ -14,7 +14,7 @@ from autotune_nb.testing.tuner_contract import (
     mixed_objective,
     run_sequential,
 )
-from autotune_nb.trial import TrialState
+from autotune_nb.trial import LOST_REASON, Trial, TrialState
 from autotune_nb.tuners import create_tuner
 from autotune_nb.tuners.base import config_key
 
@@ -113,7 +113,8 @@ class TestBatchContract(TunerContract):
         states = [TrialState.FAILED, TrialState.EARLY_STOPPED, TrialState.CANCELED, TrialState.TIMEOUT]
         for number, (config, state) in enumerate(zip(tuner.suggest(4), states)):
             tuner.observe(finished(number, config, None, state, ((1, 3.0),)))
-        assert tuner.suggest(1) == [BATCH_CONFIGS[4]]
+        # the CANCELED one runs again first; the others ended by themselves and do not
+        assert tuner.suggest(2) == [BATCH_CONFIGS[2], BATCH_CONFIGS[4]]
 
 
 # --- conversions of every _type ---------------------------------------------------------------------
@@ -267,6 +268,26 @@ def test_batch_suggests_each_configuration_once_in_order():
     tuner = create_tuner("Batch", BATCH_SPACE)
     assert tuner.suggest(15) + tuner.suggest(15) == BATCH_CONFIGS
     assert tuner.suggest(1) == []
+
+
+@pytest.mark.parametrize("name, space, configs", [
+    ("GridSearch", {"k": {"_type": "randint", "_value": [0, 6]}}, [{"k": k} for k in range(6)]),
+    ("Batch", None, None),
+])
+def test_list_tuners_skip_what_ran_and_run_interrupted_trials_again_first(name, space, configs):
+    space, configs = (BATCH_SPACE, BATCH_CONFIGS[:6]) if name == "Batch" else (space, configs)
+    before = create_tuner(name, space)
+    ran = before.suggest(4)
+    assert ran == configs[:4]
+    ended = [Trial(0, ran[0], TrialState.SUCCEEDED, 1.0), Trial(1, ran[1], TrialState.FAILED, error="boom"),
+             Trial(2, ran[2], TrialState.CANCELED), Trial(3, ran[3], TrialState.FAILED, reason=LOST_REASON)]
+    resumed = create_tuner(name, space)  # what Study.load + resume give the new tuner: every ended trial
+    for trial in ended:
+        resumed.observe(trial)
+    # the canceled and the lost one first, then the rest of the list; the succeeded and failed ones never
+    assert resumed.suggest(3) == [configs[2], configs[3], configs[4]]
+    resumed.observe(Trial(4, configs[2], TrialState.CANCELED))  # canceled again while 3 and 4 run
+    assert resumed.suggest(5)[:2] == [configs[2], configs[5]]
 
 
 @pytest.mark.parametrize(
