@@ -263,8 +263,9 @@ def _config_from_dict(study: dict, fields: _Fields) -> StudyConfig:
     )
 
 
-def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Trial]]:
-    """Check a document parsed by ``decode_json``'s rules and rebuild its config and trials, by number."""
+def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Trial], str | None]:
+    """Check a document parsed by ``decode_json``'s rules and rebuild its config, trials (by number)
+    and study state."""
     fields = _Fields(path)
     if not isinstance(document, dict):
         raise fields.fail("<top level>", f'an object {{"format": "{FORMAT}", "version": {VERSION}, ...}}', document)
@@ -275,18 +276,25 @@ def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Tria
             f"{path}: format version {version} was written by a newer autotune_nb (this one reads up to "
             f"version {VERSION}); upgrade autotune_nb to read it"
         )
-    config = _config_from_dict(fields.get(document, "study", "", "an object (the study's settings)", _is_dict),
-                               fields)
+    study = fields.get(document, "study", "", "an object (the study's settings)", _is_dict)
+    config = _config_from_dict(study, fields)
     raw_trials = fields.get(document, "trials", "", "a list of trials", lambda x: isinstance(x, list))
     trials = [_trial_from_dict(data, f"trials[{i}]", fields) for i, data in enumerate(raw_trials)]
     repeated = [number for number, count in collections.Counter(t.number for t in trials).items() if count > 1]
     if repeated:
         raise ExportFormatError(f"{path}: field 'trials' must hold each trial number once; {repeated[0]} repeats")
-    return config, sorted(trials, key=lambda t: t.number)
+    return config, sorted(trials, key=lambda t: t.number), study.get("state")
 
 
 def read_json(path: str | os.PathLike) -> tuple[StudyConfig, list[Trial]]:
-    """Read a study document written by ``write_json``. Only parses JSON: never runs code.
+    """Read a study document written by ``write_json``: its config and trials (see ``read_study``)."""
+    config, trials, _ = read_study(path)
+    return config, trials
+
+
+def read_study(path: str | os.PathLike) -> tuple[StudyConfig, list[Trial], str | None]:
+    """Read a study document written by ``write_json``: its config, trials and state (running,
+    finished, stopped, failed, or None where the writer did not say). Only parses JSON: never runs code.
 
     Raises ExportFormatError (naming the file and the field) for a file that is not JSON, another
     format, a newer format version, or a missing or mistyped field.

@@ -28,7 +28,7 @@ from .assessors import Assessor, Decision, create_assessor
 from .config import DIRECTIONS, StudyConfig
 from .errors import ConfigurationError
 from .execution.base import Outcome, Pool, TrialJob
-from .export import read_json, warm_start_trials, write_json
+from .export import read_json, read_study, warm_start_trials, write_json
 from .space import SearchSpace
 from .store import StudyStore, open_store
 from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
@@ -76,8 +76,8 @@ class Study:
             raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ConfigurationError(f"seed must be an integer >= 0 or None, got {seed!r}")
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise ConfigurationError(f"name must be a non-empty string, got {name!r}")
+        if name is not None:
+            _check_name(name)
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
         self.config = StudyConfig(
             name=name or f"study-{uuid.uuid4().hex[:8]}",
@@ -124,10 +124,28 @@ class Study:
         return study
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike) -> "Study":
-        """A study read from a ``to_json`` file (never runs code from it); kept in no store."""
-        config, trials = read_json(path)
-        return cls._rebuild(config, trials, None)
+    def from_json(cls, path: str | os.PathLike, *, storage: StudyStore | str | os.PathLike | bool | None = None,
+                  name: str | None = None) -> "Study":
+        """A study read from a ``to_json`` file (never runs code from it).
+
+        By default it is kept in no store. With ``storage`` (True: the default file) it is added
+        there, under ``name`` if given, so that ``Study.load``, ``resume`` and ``%autotune list`` see
+        it; a name the store already holds is refused, and nothing is written then.
+        """
+        config, trials, state = read_study(path)
+        if name is not None:
+            _check_name(name)
+            config = dataclasses.replace(config, name=name)
+        store = open_store(storage) if storage else None
+        if store is not None:
+            store.create_study(config)
+            for trial in trials:
+                store.save_trial(config.name, trial)
+            # "running" in a file means it was exported mid-run: no process runs it here.
+            store.set_state(config.name, state if state in ("finished", "stopped", "failed") else "stopped")
+        study = cls._rebuild(config, trials, store)
+        study.state = state
+        return study
 
     @classmethod
     def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStore | None) -> "Study":
@@ -488,6 +506,11 @@ class _Sink:
 
     def on_outcome(self, outcome: Outcome) -> None:
         self._study._events.put(outcome)
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError(f"name must be a non-empty string, got {name!r}")
 
 
 def _check_limit(label: str, value: Any, *, minimum: float, integer: bool = False) -> None:

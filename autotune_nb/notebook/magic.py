@@ -116,7 +116,7 @@ class AutotuneMagics(Magics):
     @argument("--trial-timeout", default=None, help="maximum duration of one trial, e.g. 10m")
     @argument("--background", action="store_true", help="return at once and run the study from a thread")
     @argument("--out", default="_study", help="variable that receives the study (default _study)")
-    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH | stop NAME")
+    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME")
     @needs_local_scope
     @output_can_be_silenced
     @line_cell_magic
@@ -129,7 +129,7 @@ class AutotuneMagics(Magics):
         earlier cells (data, functions, classes, modules) are sent to the trial workers once per study.
 
         As a line magic: ``%autotune list``, ``%autotune show NAME``, ``%autotune export NAME PATH``,
-        ``%autotune import PATH``, ``%autotune stop NAME``.
+        ``%autotune import PATH [NAME]`` (into the store, under NAME if given), ``%autotune stop NAME``.
         """
         args = parse_argstring(self.autotune, line)  # a bad option raises UsageError
         user_ns = self.shell.user_ns
@@ -225,15 +225,16 @@ class AutotuneMagics(Magics):
 
     # --- line magics -------------------------------------------------------------------------------
     def _line_command(self, words: list[str], user_ns: dict):
-        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH | stop NAME"
+        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME"
         if not words:
             raise UsageError(usage)
         verb, rest = words[0], words[1:]
-        expected = {"list": 0, "show": 1, "export": 2, "import": 1, "stop": 1}
+        expected = {"list": (0,), "show": (1,), "export": (2,), "import": (1, 2), "stop": (1,)}
         if verb not in expected:
             raise UsageError(f"%autotune {verb!r} is not a command; {usage}")
-        if len(rest) != expected[verb]:
-            raise UsageError(f"%autotune {verb} takes {expected[verb]} argument(s), got {len(rest)}; {usage}")
+        if len(rest) not in expected[verb]:
+            counts = " or ".join(map(str, expected[verb]))
+            raise UsageError(f"%autotune {verb} takes {counts} argument(s), got {len(rest)}; {usage}")
         try:
             return getattr(self, f"_{verb}")(*rest)
         except AutotuneError as exc:
@@ -280,9 +281,11 @@ class AutotuneMagics(Magics):
         print(f"study {name!r} written to {path}")
         return None
 
-    def _import(self, path: str):
+    def _import(self, path: str, name: str | None = None):
+        from ..store import shared_store
         from ..study import Study
 
-        study = Study.from_json(path)
-        print(f"study {study.name!r} imported from {path}: {len(study.trials)} trials")
+        store = shared_store()
+        study = Study.from_json(path, storage=store, name=name)
+        print(f"study {study.name!r} imported from {path} into {store.path}: {len(study.trials)} trials")
         return study

@@ -158,14 +158,18 @@ def test_export_list_and_import(notebook):
     )
     export = notebook.cell("%autotune export exported study.json")
     listing = notebook.cell("%autotune list")
-    imported = notebook.cell("s2 = %autotune import study.json\nprint(len(s2.trials), s2.best_value == _study.best_value)")
-    notebook.execute()
+    taken = notebook.cell("%autotune import study.json")
+    imported = notebook.cell("s2 = %autotune import study.json copy\nprint(len(s2.trials), s2.best_value == _study.best_value)")
+    listed = notebook.cell("%autotune list")
+    notebook.execute(allow_errors=True)
     document = json.loads((notebook.folder / "study.json").read_text())
     assert document["format"] == "autotune-study" and document["version"] == 1
     assert len(document["trials"]) == 3
     assert "study.json" in notebook.text(export)
     assert "exported" in notebook.text(listing)
+    assert "a study named 'exported' is already in" in notebook.text(taken)
     assert notebook.text(imported).split()[-2:] == ["3", "True"]
+    assert "copy" in notebook.text(listed) and "exported" in notebook.text(listed)
 
 
 def test_bad_magic_options_are_one_line_usage_errors(notebook):
