@@ -16,7 +16,16 @@ Entrants (``--tuners``):
 
 Regret is the best value found minus the problem's minimum; SVC-digits' minimum is unknown and is
 estimated by the best value any entrant found in this run. Slow problems (SVC-digits) run
-``--slow-seeds`` seeds (default 5) instead of ``--seeds``.
+``--slow-seeds`` seeds (default 5) instead of ``--seeds``, numbered from ``--first-seed`` (default 0).
+
+For every ``<name>@<k>`` entrant run next to ``<name>``, a second table compares the two on the same
+seeds: the ratio of their mean regrets after the same number of trials, with a 95% interval from a
+paired bootstrap over the seeds, and after the same number of rounds (``<name>@<k>`` after n trials
+against ``<name>`` after n / k: what k workers buy in wall-clock time). How wide that interval is at
+20 seeds is why the concurrency figures in README come from a 200-seed run:
+
+    python benchmarks/search_quality.py --tuners TPE TPE@4 --seeds 200 --first-seed 1000 \
+        --problems Branin Hartmann6 Rosenbrock-5D Ackley-5D
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from problems import DEFAULT_PROBLEMS, PROBLEMS, Problem  # noqa: E402
 
 Runner = Callable[[Problem, int, int], list[float]]
 PEERS = ("optuna", "hyperopt", "random")
+BOOTSTRAP_RESAMPLES = 2000
 # Registry entries that cannot search these continuous spaces, or are aliases of another entry.
 _NOT_BENCHMARKED = {"GridSearch", "Batch", "HyperoptTPE"}
 
@@ -175,35 +185,42 @@ def default_entrants() -> list[str]:
     return ours[:1] + ["TPE@4"] + ours[1:] + list(PEERS)
 
 
-def best_so_far(values: list[float], n: int) -> float:
-    return min(values[:n]) if values else math.inf
+def best_so_far(values: list[float], n_trials: int) -> np.ndarray:
+    """The best value after 1, 2, ..., n_trials trials (a tuner that stopped early keeps its last best)."""
+    curve = np.minimum.accumulate(np.asarray(values[:n_trials], dtype=float)) if values else np.full(1, math.inf)
+    return np.pad(curve, (0, n_trials - len(curve)), mode="edge")
 
 
 def run_problem(problem: Problem, runners: dict[str, Runner], seeds: list[int],
                 checkpoints: list[int]) -> dict[str, dict[str, Any]]:
-    """{entrant: {"best": [[best at checkpoint] per seed], "seconds": total}}."""
+    """{entrant: {"curves": seeds x trials best-so-far, "best": seeds x checkpoints, "seconds": total}}."""
     results: dict[str, dict[str, Any]] = {}
+    n_trials = max(checkpoints)
     for entrant, runner in runners.items():
-        start, bests = time.perf_counter(), []
+        start, curves = time.perf_counter(), []
         try:
             for seed in seeds:
-                values = runner(problem, seed, max(checkpoints))
-                bests.append([best_so_far(values, n) for n in checkpoints])
+                curves.append(best_so_far(runner(problem, seed, n_trials), n_trials))
         except Exception as exc:  # one broken tuner must not end the whole benchmark
             print(f"note: {entrant} failed on {problem.name}: {type(exc).__name__}: {exc}", flush=True)
             continue
-        results[entrant] = {"best": np.array(bests), "seconds": time.perf_counter() - start}
+        curves = np.array(curves)
+        results[entrant] = {"curves": curves, "best": curves[:, [n - 1 for n in checkpoints]],
+                            "seconds": time.perf_counter() - start}
         print(f"  {problem.name:<14} {entrant:<18} done in {results[entrant]['seconds']:.1f} s", flush=True)
     return results
 
 
+def problem_minimum(problem: Problem, results: dict[str, dict[str, Any]]) -> tuple[float, str]:
+    if problem.minimum is not None:
+        return problem.minimum, ""
+    minimum = min(float(r["best"].min()) for r in results.values())
+    return minimum, f" (minimum unknown: estimated {minimum:.6g}, the best any entrant found)"
+
+
 def print_table(problem: Problem, results: dict[str, dict[str, Any]], checkpoints: list[int],
                 n_seeds: int) -> None:
-    minimum = problem.minimum
-    note = ""
-    if minimum is None:
-        minimum = min(float(r["best"].min()) for r in results.values())
-        note = f" (minimum unknown: estimated {minimum:.6g}, the best any entrant found)"
+    minimum, note = problem_minimum(problem, results)
     print(f"\n{problem.name}: regret over {n_seeds} seeds{note}")
     header = "".join(f"  {'mean@' + str(n):>11}  {'median@' + str(n):>11}" for n in checkpoints)
     print(f"  {'tuner':<18}{header}  {'seconds':>8}")
@@ -215,10 +232,44 @@ def print_table(problem: Problem, results: dict[str, dict[str, Any]], checkpoint
     sys.stdout.flush()
 
 
+def ratio_with_interval(numerator: np.ndarray, denominator: np.ndarray, rng: np.random.Generator) -> str:
+    """mean(numerator) / mean(denominator), with a 95% interval from resampling the seeds (paired)."""
+    ratio = numerator.mean() / denominator.mean()
+    picks = rng.integers(len(numerator), size=(BOOTSTRAP_RESAMPLES, len(numerator)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resampled = numerator[picks].mean(axis=1) / denominator[picks].mean(axis=1)
+    low, high = np.nanpercentile(resampled, [2.5, 97.5])
+    return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def print_concurrency(problem: Problem, results: dict[str, dict[str, Any]], checkpoints: list[int]) -> None:
+    """For each <name>@<k> run next to <name>: regret ratios after the same trials and the same rounds."""
+    pairs = [(entrant, entrant.partition("@")[0], int(entrant.partition("@")[2]))
+             for entrant in results if "@" in entrant and entrant.partition("@")[0] in results]
+    if not pairs:
+        return
+    minimum, _ = problem_minimum(problem, results)
+    rng = np.random.default_rng(0)
+    print(f"\n{problem.name}: mean regret ratio, 95% interval from a paired bootstrap over seeds")
+    for entrant, base, k in pairs:
+        concurrent = results[entrant]["curves"] - minimum
+        sequential = results[base]["curves"] - minimum
+        same_trials = "  ".join(f"@{n}: {ratio_with_interval(concurrent[:, n - 1], sequential[:, n - 1], rng)}"
+                                for n in checkpoints)
+        same_rounds = "  ".join(
+            f"{n} vs {math.ceil(n / k)}: "
+            f"{ratio_with_interval(concurrent[:, n - 1], sequential[:, math.ceil(n / k) - 1], rng)}"
+            for n in checkpoints)
+        print(f"  {entrant} / {base}, same trials   {same_trials}")
+        print(f"  {entrant} / {base}, same rounds   {same_rounds}")
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per problem (default 20)")
     parser.add_argument("--slow-seeds", type=int, default=5, help="seeds for slow problems (default 5)")
+    parser.add_argument("--first-seed", type=int, default=0, help="number of the first seed (default 0)")
     parser.add_argument("--trials", type=int, nargs="+", default=[30, 100], help="checkpoints (default 30 100)")
     parser.add_argument("--problems", nargs="+", default=list(DEFAULT_PROBLEMS), choices=list(PROBLEMS))
     parser.add_argument("--tuners", nargs="+", default=None, help="entrants (default: all, see above)")
@@ -234,9 +285,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"entrants: {', '.join(runners)}; checkpoints: {checkpoints}", flush=True)
     for name in args.problems:
         problem = PROBLEMS[name]
-        seeds = list(range(args.slow_seeds if problem.slow else args.seeds))
+        n_seeds = args.slow_seeds if problem.slow else args.seeds
+        seeds = list(range(args.first_seed, args.first_seed + n_seeds))
         results = run_problem(problem, runners, seeds, checkpoints)
         print_table(problem, results, checkpoints, len(seeds))
+        print_concurrency(problem, results, checkpoints)
 
 
 if __name__ == "__main__":

@@ -72,9 +72,15 @@ constant_liar_type (4 suggestions asked before any result, same seeds), mean reg
 
 so the default is ``worst`` (NNI's default is ``best``): a running trial widens g(x) where it runs and
 the next suggestions look elsewhere. Giving running trials more weight in g(x), ignoring them, or
-adding them to the good set ("believer") were all no better. Waiting for results costs information:
-at concurrency 4 the regret is 1.1-2.3x the sequential one on these problems (the issue's 1.2x
-target is not met), still below optuna's sequential regret at 100 trials on all four.
+adding them to the good set ("believer") were all no better; so were (on 100-200 seeds from 2000)
+adding them to both sets weighted by their modelled chance p(good | x), penalising candidates near
+them at l(x)'s bandwidth, drawing later suggestions of a batch away from the good points the
+running ones came from, narrower l(x) kernels for them, and other gamma, n_ei_candidates and
+n_startup_jobs. Waiting for results costs information: on 200 seeds (1000-1199,
+benchmarks/results/concurrency.txt) the mean regret at concurrency 4 is 1.16-1.66x the sequential
+one after 30 trials and 1.11-2.15x after 100 (the issue's 1.2x target is met on Ackley-5D at 30
+trials only), while after the same number of rounds (n trials at 4 at once against n / 4 one at a
+time) it is 0.02-0.76x.
 
 The benchmark's own run (benchmarks/results/search_quality.txt: seeds 0-19, SVC-digits 5 seeds),
 mean regret at 30 / 100 trials:
