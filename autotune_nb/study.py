@@ -142,7 +142,8 @@ class Study:
             for trial in trials:
                 store.save_trial(config.name, trial)
             # "running" in a file means it was exported mid-run: no process runs it here.
-            store.set_state(config.name, state if state in ("finished", "stopped", "failed") else "stopped")
+            state = state if state in ("finished", "stopped", "failed") else "stopped"
+            store.set_state(config.name, state)
         study = cls._rebuild(config, trials, store)
         study.state = state
         return study

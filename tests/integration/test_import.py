@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import autotune_nb as at
+from autotune_nb.export import write_json
+from autotune_nb.trial import LOST_REASON
 
 
 def exported_study(tmp_path):
@@ -41,3 +43,17 @@ def test_without_storage_an_import_stays_out_of_every_store(tmp_path):
     assert len(at.Study.from_json(tmp_path / "orig.json").trials) == 4
     with pytest.raises(at.StoreError, match="orig"):
         at.Study.load("orig", storage=tmp_path / "empty.db")
+
+
+def test_a_study_exported_mid_run_is_imported_stopped_and_resume_marks_its_running_trials_lost(tmp_path):
+    study = exported_study(tmp_path)
+    running = study.trials[-1].replace(number=4, state=at.TrialState.RUNNING, value=None, finished_at=None)
+    write_json(tmp_path / "mid.json", study.config, [*study.trials, running], state="running")
+    db = tmp_path / "b.db"
+    assert at.Study.from_json(tmp_path / "mid.json", storage=db).state == "stopped"
+    loaded = at.Study.load("orig", storage=db)
+    assert loaded.state == "stopped"
+    loaded.resume(lambda p: p["x"], max_trials=1, executor="inline")
+    trials = at.Study.load("orig", storage=db).trials
+    assert (trials[4].state, trials[4].reason) == (at.TrialState.FAILED, LOST_REASON)
+    assert trials[5].state == at.TrialState.SUCCEEDED
