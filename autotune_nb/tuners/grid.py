@@ -36,10 +36,15 @@ class _ListTuner(Tuner):
     def _configurations(self) -> Iterator[dict[str, Any]]:
         """The configurations, in the order they are run."""
 
+    def _is_listed(self, config: Mapping[str, Any]) -> bool:
+        """Whether ``config`` is one of ``_configurations()`` (an interrupted trial of a warm-start
+        source may not be)."""
+        return self.space.contains(dict(config))
+
     def _observe(self, trial: Trial) -> None:
         key = config_key(trial.params)
         if trial.interrupted:
-            if key not in self._done:
+            if key not in self._done and self._is_listed(trial.params):
                 self._retry.setdefault(key, dict(trial.params))
         else:
             self._done.add(key)
@@ -117,10 +122,15 @@ class BatchTuner(_ListTuner):
 
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         self._configs = _batch_configurations(space)
+        self._listed = {config_key(config) for config in self._configs}
         super().__init__(_spanned_space(self._configs), optimize_mode=optimize_mode, seed=seed)
 
     def _configurations(self) -> Iterator[dict[str, Any]]:
         return iter(self._configs)
+
+    def _is_listed(self, config: Mapping[str, Any]) -> bool:
+        # The spanned space also contains combinations that no option lists.
+        return config_key(config) in self._listed
 
 
 def _batch_configurations(space: SearchSpace | Mapping) -> list[dict[str, Any]]:

@@ -290,6 +290,15 @@ def test_list_tuners_skip_what_ran_and_run_interrupted_trials_again_first(name, 
     assert resumed.suggest(5)[:2] == [configs[2], configs[5]]
 
 
+def test_batch_does_not_run_an_interrupted_configuration_it_does_not_list():
+    tuner = create_tuner("Batch", BATCH_SPACE)
+    # Each value comes from some option, but no option is this combination (a warm-start source's trial).
+    mixed = {**BATCH_CONFIGS[0], "x": BATCH_CONFIGS[1]["x"]}
+    assert tuner.space.contains(mixed) and mixed not in BATCH_CONFIGS
+    tuner.observe(Trial(0, mixed, TrialState.CANCELED))
+    assert tuner.suggest(1) == [BATCH_CONFIGS[0]]
+
+
 @pytest.mark.parametrize(
     "space, message",
     [
