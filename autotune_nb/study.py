@@ -227,7 +227,12 @@ class Study:
         return counts
 
     def subscribe(self, callback: Callable[[TrialEvent], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` on every trial change; returns a function that unsubscribes."""
+        """Call ``callback(event)`` on every trial change; returns a function that unsubscribes.
+
+        "reported" events come from the thread that receives the workers' reports, the others from
+        the thread running the study, so two calls may overlap: keep the callback quick and
+        thread-safe (the dashboard only marks itself stale, under a lock).
+        """
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 

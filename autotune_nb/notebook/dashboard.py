@@ -128,7 +128,8 @@ class Dashboard:
 
     # --- throttling --------------------------------------------------------------------------------
     def _on_event(self, event: TrialEvent) -> None:
-        """Runs in the study's thread for every trial change: only marks the view stale."""
+        """Runs for every trial change, from either of the study's threads (see Study.subscribe):
+        only marks the view stale."""
         with self._lock:
             if self._finished:
                 return

@@ -264,7 +264,7 @@ def test_stop_cancels_running_trials_at_once_and_keeps_finished_ones():
 
 
 CHILD_SCRIPT = textwrap.dedent("""
-    import json, os, sys, time
+    import json, os, sys, threading, time
     import autotune_nb as at
     import autotune_nb.testing.scripted  # registers the "Scripted" tuner
 
@@ -273,9 +273,12 @@ CHILD_SCRIPT = textwrap.dedent("""
         time.sleep(params["t"])
         return params["t"]
 
+    printing = threading.Lock()  # "reported" and "finished" events come from two threads
+
     def show(event):
-        print(json.dumps({"event": event.kind, "number": event.trial.number,
-                          "state": event.trial.state.value}), flush=True)
+        with printing:
+            print(json.dumps({"event": event.kind, "number": event.trial.number,
+                              "state": event.trial.state.value}), flush=True)
 
     configs = [{"t": 0.1}, {"t": 0.1}] + [{"t": 60.0}] * 4
     study = at.Study({"t": at.uniform(0, 60)}, tuner="Scripted", tuner_args={"configs": configs})
