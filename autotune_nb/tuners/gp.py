@@ -52,7 +52,7 @@ def _blas_controller() -> threadpoolctl.ThreadpoolController:
     return threadpoolctl.ThreadpoolController()
 
 
-def _single_threaded_blas() -> ContextManager:
+def single_threaded_blas() -> ContextManager:
     """The GP's matrices are small (one row per trial): BLAS threads only add synchronisation,
     which costs 5-20x when trial workers keep the cores busy (measured: 30 ms vs 400-700 ms per
     suggestion at 100 observations on 2 busy cores)."""
@@ -102,7 +102,7 @@ def _inverse_from_cholesky(chol: np.ndarray) -> np.ndarray:
     return np.tril(lower) + np.tril(lower, -1).T
 
 
-class _Hyperparameters:
+class Hyperparameters:
     """ARD length scales, signal variance and noise variance, packed as one log-scale vector."""
 
     def __init__(self, theta: np.ndarray):
@@ -120,10 +120,10 @@ class _Hyperparameters:
         return np.array([math.log(0.5)] * dims + [0.0, math.log(1e-2)])
 
 
-class _Posterior:
+class Posterior:
     """The GP conditioned on ``(x, y)``: the constant mean is the generalised least-squares estimate."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, hyper: _Hyperparameters, nu: float, alpha: float):
+    def __init__(self, x: np.ndarray, y: np.ndarray, hyper: Hyperparameters, nu: float, alpha: float):
         self.x, self.hyper, self.nu = x, hyper, nu
         f, self._g = _matern(_scaled_distance(x, x, hyper.lengths), nu)
         self._f = f
@@ -183,13 +183,14 @@ class _Posterior:
         return np.sqrt(np.maximum(variance, 1e-12))
 
 
-def _fit(x: np.ndarray, y: np.ndarray, nu: float, alpha: float, starts: list[np.ndarray]) -> _Hyperparameters:
+def fit_hyperparameters(x: np.ndarray, y: np.ndarray, nu: float, alpha: float,
+                        starts: list[np.ndarray]) -> Hyperparameters:
     """The hyperparameters of largest marginal likelihood, from each of ``starts`` in turn."""
-    bounds = _Hyperparameters.bounds(x.shape[1])
+    bounds = Hyperparameters.bounds(x.shape[1])
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         try:
-            posterior = _Posterior(x, y, _Hyperparameters(theta), nu, alpha)
+            posterior = Posterior(x, y, Hyperparameters(theta), nu, alpha)
         except linalg.LinAlgError:
             return 1e25, np.zeros_like(theta)
         return posterior.negative_log_likelihood(), posterior.likelihood_gradient()
@@ -200,7 +201,7 @@ def _fit(x: np.ndarray, y: np.ndarray, nu: float, alpha: float, starts: list[np.
                                    options={"maxiter": _FIT_MAXITER})
         if np.all(np.isfinite(result.x)) and result.fun < best_value:
             best_theta, best_value = result.x, result.fun
-    return _Hyperparameters(best_theta)
+    return Hyperparameters(best_theta)
 
 
 # --- acquisition -------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ class GPTuner(Tuner):
 
     # --- suggestions --------------------------------------------------------------------------
     def _suggest(self, n: int) -> list[dict[str, Any]]:
-        with _single_threaded_blas():
+        with single_threaded_blas():
             return self._suggest_distinct(n)
 
     def _suggest_distinct(self, n: int) -> list[dict[str, Any]]:
@@ -306,7 +307,7 @@ class GPTuner(Tuner):
         hyper = self._hyperparameters(x, standardised)
         liars = self._encoded([*self.pending, *chosen])
         liar_values = np.full(len(liars), standardised.min())
-        posterior = _Posterior(np.vstack([x, liars]), np.concatenate([standardised, liar_values]),
+        posterior = Posterior(np.vstack([x, liars]), np.concatenate([standardised, liar_values]),
                                hyper, self.nu, self.alpha)
         best = float(standardised.min())
 
@@ -358,18 +359,18 @@ class GPTuner(Tuner):
     def _encoded_rows(self, rows: list[np.ndarray]) -> np.ndarray:
         return np.array(rows).reshape(-1, len(self.space.dimensions))
 
-    def _hyperparameters(self, x: np.ndarray, y: np.ndarray) -> _Hyperparameters:
+    def _hyperparameters(self, x: np.ndarray, y: np.ndarray) -> Hyperparameters:
         """Refit when new observations arrived, warm-started from the last fit; every
         ``_RESTART_EVERY``-th fit (the first included) also starts from a random point."""
         if self._theta is None or self._theta_for != len(y):
-            starts = [self._theta if self._theta is not None else _Hyperparameters.initial(x.shape[1])]
+            starts = [self._theta if self._theta is not None else Hyperparameters.initial(x.shape[1])]
             if self._fits % _RESTART_EVERY == 0:
-                bounds = np.array(_Hyperparameters.bounds(x.shape[1]))
+                bounds = np.array(Hyperparameters.bounds(x.shape[1]))
                 starts.append(self.rng.uniform(bounds[:, 0], bounds[:, 1]))
-            self._theta = _fit(x, y, self.nu, self.alpha, starts).theta
+            self._theta = fit_hyperparameters(x, y, self.nu, self.alpha, starts).theta
             self._theta_for = len(y)
             self._fits += 1
-        return _Hyperparameters(self._theta)
+        return Hyperparameters(self._theta)
 
 
 def _maximise(score_with_gradient: Callable, starts: np.ndarray) -> np.ndarray:
