@@ -9,6 +9,8 @@ Entrants (``--tuners``):
     <registry name>   one of our tuners (TPE, Random, Anneal, TPE_legacy, Evolution, GP, ...), asked one
                       configuration at a time; a tuner that fails to import is skipped with a note.
     <name>@<k>        the same tuner at concurrency k: k suggestions asked before any result is told.
+    <name>@<k>a       asynchronous: k trials kept running, the oldest told and replaced one at a time
+                      (how a Study at concurrency k runs trials of equal length).
     optuna            optuna.samplers.TPESampler(seed=s) with its defaults (optuna 5: multivariate).
     optuna-univariate the same with multivariate=False.
     hyperopt          hyperopt.fmin(algo=tpe.suggest, rstate=default_rng(s)).
@@ -31,6 +33,7 @@ against ``<name>`` after n / k: what k workers buy in wall-clock time). How wide
 from __future__ import annotations
 
 import argparse
+import collections
 import math
 import sys
 import time
@@ -54,7 +57,9 @@ BOOTSTRAP_RESAMPLES = 2000
 _NOT_BENCHMARKED = {"GridSearch", "Batch", "HyperoptTPE"}
 
 
-def our_tuner(name: str, concurrency: int = 1) -> Runner:
+def our_tuner(name: str, concurrency: int = 1, asynchronous: bool = False) -> Runner:
+    """Batches of ``concurrency`` suggestions, each told once the whole batch ran; or, asynchronous,
+    ``concurrency`` trials kept running, the oldest told and replaced one at a time (as a Study runs)."""
     tuner_class(name)  # fail here (import error) rather than mid-run
 
     def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
@@ -62,12 +67,16 @@ def our_tuner(name: str, concurrency: int = 1) -> Runner:
 
         tuner = create_tuner(name, problem.space, optimize_mode="minimize", seed=seed)
         values: list[float] = []
+        running: collections.deque = collections.deque()
         while len(values) < n_trials:
-            configs = tuner.suggest(min(concurrency, n_trials - len(values)))
-            if not configs:
+            room = min(concurrency - len(running), n_trials - len(values) - len(running))
+            if room > 0:
+                running.extend(tuner.suggest(room))
+            if not running:
                 break
-            results = [problem.objective(config) for config in configs]
-            for config, value in zip(configs, results):
+            finished = [running.popleft()] if asynchronous else [running.popleft() for _ in range(len(running))]
+            for config in finished:
+                value = problem.objective(config)
                 tuner.observe(Trial(len(values), config, TrialState.SUCCEEDED, value))
                 values.append(value)
         return values
@@ -176,7 +185,7 @@ def make_runner(entrant: str) -> Runner:
     if entrant == "random":
         return random_search()
     name, _, concurrency = entrant.partition("@")
-    return our_tuner(name, int(concurrency or 1))
+    return our_tuner(name, int(concurrency.rstrip("a") or 1), asynchronous=concurrency.endswith("a"))
 
 
 def default_entrants() -> list[str]:
@@ -244,7 +253,7 @@ def ratio_with_interval(numerator: np.ndarray, denominator: np.ndarray, rng: np.
 
 def print_concurrency(problem: Problem, results: dict[str, dict[str, Any]], checkpoints: list[int]) -> None:
     """For each <name>@<k> run next to <name>: regret ratios after the same trials and the same rounds."""
-    pairs = [(entrant, entrant.partition("@")[0], int(entrant.partition("@")[2]))
+    pairs = [(entrant, entrant.partition("@")[0], int(entrant.partition("@")[2].rstrip("a")))
              for entrant in results if "@" in entrant and entrant.partition("@")[0] in results]
     if not pairs:
         return
