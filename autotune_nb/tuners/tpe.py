@@ -96,7 +96,10 @@ regret ratio on 200 seeds after 30 / 100 trials (benchmarks/results/concurrency.
 Branin's and Rosenbrock's intervals are about +-0.3 to +-0.6 (heavy tails); Hartmann6 and Ackley-5D
 gain on both seed sets (Mixed-5D, 100 seeds: worst 1.33 / 2.71, predicted 1.24 / 2.10). The issue's
 1.2x target is met in 4 of the 8 cells on either seed set: waiting for results costs information,
-most in the early, fast-improving phase. After the same number of rounds (n trials 4 at once against
+most in the early, fast-improving phase. What is left is the prediction's error: given the true
+losses as lies (an oracle, in a scratch script), 3 trials always running cost nothing on Hartmann6
+and Rosenbrock-5D (seeds 2000-2099, ratios 1.03 / 1.00 and 1.09 / 0.94 at BELIEVED_WEIGHT 0.3), so a
+better predictor of a running trial's loss from few trials is where to look next. After the same number of rounds (n trials 4 at once against
 n / 4 one at a time) the ratio is 0.01-0.72.
 
 The benchmark's own run (benchmarks/results/search_quality.txt: seeds 0-19, SVC-digits 5 seeds),
