@@ -30,7 +30,11 @@ _JITTER = 1e-6
 
 
 class LossBeliever:
-    """Predicts the losses of points from finished points and their losses (rows in [0, 1]^d)."""
+    """Predicts the losses of points from finished points and their losses (rows in [0, 1]^d).
+
+    Made for one tuner's history, which only grows: the conditioned GP is kept for as long as the
+    number of finished points stays the same.
+    """
 
     def __init__(self) -> None:
         self._theta: np.ndarray | None = None
