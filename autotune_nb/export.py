@@ -144,7 +144,10 @@ def write_json(path: str | os.PathLike, config: StudyConfig, trials: Sequence[Tr
     """Write the study's document to ``path`` atomically (a reader never sees half a file)."""
     document = study_to_document(config, trials, state=state)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".autotune-", suffix=".json")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".autotune-", suffix=".json")
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise OSError(exc.errno, f"cannot write {os.fspath(path)!r}: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as f:
             json.dump(document, f, allow_nan=False, indent=1)

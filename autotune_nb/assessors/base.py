@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
-import math
-import numbers
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -67,16 +65,3 @@ def completed_curves(history: Sequence[Trial]) -> list[np.ndarray]:
         for trial in history
         if trial.state is TrialState.SUCCEEDED and trial.intermediates
     ]
-
-
-def require_int(owner: str, arg: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ConfigurationError(f"{owner}: {arg} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def require_positive_number(owner: str, arg: str, value: Any) -> float:
-    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not is_real or not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(f"{owner}: {arg} must be a finite number > 0, got {value!r}")
-    return float(value)

@@ -42,14 +42,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..trial import Trial
-from .base import (
-    Assessor,
-    Decision,
-    completed_curves,
-    curve_values,
-    require_int,
-    require_positive_number,
-)
+from ..class_args import require_int, require_positive_number
+from .base import Assessor, Decision, completed_curves, curve_values
 
 _MAX_NFEV = 30
 _STEP = 1e-6  # forward-difference step on the log of a shape parameter

@@ -7,7 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from ..trial import Trial
-from .base import Assessor, Decision, completed_curves, curve_values, require_int
+from ..class_args import require_int
+from .base import Assessor, Decision, completed_curves, curve_values
 
 
 class MedianStop(Assessor):

@@ -237,7 +237,7 @@ class AutotuneMagics(Magics):
             raise UsageError(f"%autotune {verb} takes {counts} argument(s), got {len(rest)}; {usage}")
         try:
             return getattr(self, f"_{verb}")(*rest)
-        except AutotuneError as exc:
+        except (AutotuneError, OSError) as exc:  # a bad name, file or folder: one line, not a traceback
             raise UsageError(str(exc)) from None
 
     def _stop(self, name: str):

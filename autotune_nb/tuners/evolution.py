@@ -13,10 +13,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import numbers
 from typing import Any, Mapping
 
-from ..errors import ConfigurationError
+from ..class_args import require_int
 from ..space import Choice, Distribution, SearchSpace
 from ..trial import Trial
 from .base import Tuner, config_key
@@ -50,13 +49,9 @@ class EvolutionTuner(Tuner):
         seed: int | None = None,
         population_size: int = 32,
     ):
-        if isinstance(population_size, bool) or not isinstance(population_size, numbers.Integral) or population_size < 2:
-            raise ConfigurationError(
-                f"Evolution: population_size must be an integer >= 2 (a tournament needs two members), "
-                f"got {population_size!r}"
-            )
+        self.population_size = require_int("Evolution", "population_size", population_size, minimum=2,
+                                           why="a tournament needs two members")
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        self.population_size = int(population_size)
         self._population: list[_Member] = []
         # child config key -> the tournament losers waiting for that child's result (None: no loser).
         self._losers: dict[str, list[_Member | None]] = {}

@@ -27,6 +27,7 @@ import numpy as np
 import threadpoolctl
 from scipy import linalg, optimize, special
 
+from ..class_args import require_int, require_number
 from ..errors import ConfigurationError, UnsupportedSpaceError
 from ..space import Choice, SearchSpace
 from ..trial import Trial
@@ -257,14 +258,15 @@ class GPTuner(Tuner):
         if nu not in MATERN_NU:
             raise ConfigurationError(f"GPTuner: nu must be one of 0.5, 1.5, 2.5 (Matern smoothness), got {nu!r}")
         self.utility = utility
-        self.kappa = _number("kappa", kappa, minimum=0.0)
-        self.xi = _number("xi", xi)
+        self.kappa = require_number("GPTuner", "kappa", kappa, minimum=0.0)
+        self.xi = require_number("GPTuner", "xi", xi)
         self.nu = float(nu)
-        self.alpha = _number("alpha", alpha, minimum=0.0)
-        self.cold_start_num = _count("cold_start_num", cold_start_num, minimum=0)
-        self.selection_num_warm_up = _count("selection_num_warm_up", selection_num_warm_up, minimum=1)
-        self.selection_num_starting_points = _count(
-            "selection_num_starting_points", selection_num_starting_points, minimum=0)
+        self.alpha = require_number("GPTuner", "alpha", alpha, minimum=0.0)
+        self.cold_start_num = require_int("GPTuner", "cold_start_num", cold_start_num, minimum=0)
+        self.selection_num_warm_up = require_int("GPTuner", "selection_num_warm_up", selection_num_warm_up,
+                                                 minimum=1)
+        self.selection_num_starting_points = require_int(
+            "GPTuner", "selection_num_starting_points", selection_num_starting_points, minimum=0)
         self._points: list[np.ndarray] = []  # encodings of the scored trials
         self._losses: list[float] = []
         self._theta: np.ndarray | None = None
@@ -388,17 +390,3 @@ def _maximise(score_with_gradient: Callable, starts: np.ndarray) -> np.ndarray:
                                bounds=[(0.0, 1.0)] * starts.size, options={"maxiter": _REFINE_MAXITER})
     refined = np.clip(result.x.reshape(shape), 0.0, 1.0)
     return np.where(np.isfinite(refined), refined, starts)
-
-
-def _number(name: str, value: Any, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigurationError(f"GPTuner: {name} must be a finite number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigurationError(f"GPTuner: {name} must be >= {minimum}, got {value!r}")
-    return float(value)
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigurationError(f"GPTuner: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)

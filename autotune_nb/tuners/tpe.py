@@ -122,6 +122,7 @@ import numpy as np
 from scipy import special
 from scipy.stats import qmc
 
+from ..class_args import require_int
 from ..errors import ConfigurationError
 from ..space import Choice, RandInt, SearchSpace
 from ..trial import Trial
@@ -339,8 +340,8 @@ class TPETuner(Tuner):
         constant_liar_type: str = "predicted",
     ):
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        self.n_startup_jobs = _check_int("n_startup_jobs", n_startup_jobs, minimum=0)
-        self.n_ei_candidates = _check_int("n_ei_candidates", n_ei_candidates, minimum=1)
+        self.n_startup_jobs = require_int("TPE", "n_startup_jobs", n_startup_jobs, minimum=0)
+        self.n_ei_candidates = require_int("TPE", "n_ei_candidates", n_ei_candidates, minimum=1)
         self.gamma = _check_gamma(gamma)
         if constant_liar_type not in LIAR_TYPES:
             raise ConfigurationError(
@@ -440,12 +441,6 @@ class TPETuner(Tuner):
 def _rank_weights(n: int) -> np.ndarray:
     """TOP_WEIGHT for the best good point down to 1 for the worst; a lone good point weighs 1."""
     return np.linspace(TOP_WEIGHT, 1.0, n) if n > 1 else np.ones(n)
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigurationError(f"TPE: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_gamma(value: Any) -> float:

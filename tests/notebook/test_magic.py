@@ -161,6 +161,7 @@ def test_export_list_and_import(notebook):
     taken = notebook.cell("%autotune import study.json")
     imported = notebook.cell("s2 = %autotune import study.json copy\nprint(len(s2.trials), s2.best_value == _study.best_value)")
     listed = notebook.cell("%autotune list")
+    missing = notebook.cell("%autotune import missing.json")
     notebook.execute(allow_errors=True)
     document = json.loads((notebook.folder / "study.json").read_text())
     assert document["format"] == "autotune-study" and document["version"] == 1
@@ -170,6 +171,8 @@ def test_export_list_and_import(notebook):
     assert "a study named 'exported' is already in" in notebook.text(taken)
     assert notebook.text(imported).split()[-2:] == ["3", "True"]
     assert "copy" in notebook.text(listed) and "exported" in notebook.text(listed)
+    # one line naming the file, not a traceback
+    assert notebook.text(missing).strip() == "UsageError: [Errno 2] No such file or directory: 'missing.json'"
 
 
 def test_bad_magic_options_are_one_line_usage_errors(notebook):

@@ -269,7 +269,7 @@ def test_unknown_assessor_lists_valid_names(name):
 def test_bad_classarg_message_names_assessor_argument_rule_and_value():
     with pytest.raises(ConfigurationError) as caught:
         create_assessor("Medianstop", start_step=-1)
-    assert str(caught.value) == "Medianstop: start_step must be an int >= 0, got -1"
+    assert str(caught.value) == "Medianstop: start_step must be an integer >= 0, got -1"
 
 
 @pytest.mark.parametrize(("name", "class_args", "fragments"), [

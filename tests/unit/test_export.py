@@ -82,6 +82,12 @@ def test_writing_replaces_the_file_and_leaves_no_temporary_behind(exported, tmp_
     assert os.listdir(tmp_path) == ["study.json"]
 
 
+def test_writing_into_a_missing_folder_names_the_file_asked_for(tmp_path):
+    target = tmp_path / "no-such-folder" / "study.json"
+    with pytest.raises(FileNotFoundError, match=f"cannot write {str(target)!r}: No such file or directory"):
+        write_json(target, CONFIG, TRIALS)
+
+
 def test_an_unknown_study_state_is_refused_on_export():
     with pytest.raises(ExportFormatError, match="running, finished, stopped, failed.*'done'"):
         study_to_document(CONFIG, TRIALS, state="done")

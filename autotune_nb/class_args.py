@@ -1,0 +1,35 @@
+"""Checks of the classArgs that tuners and assessors take: a bad one is refused at construction
+with an error naming the owner, the argument, the rule and the value."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from .errors import ConfigurationError
+
+
+def require_int(owner: str, arg: str, value: Any, *, minimum: int, why: str = "") -> int:
+    """``value`` as an int, if it is an integer (not a bool) >= ``minimum``; ``why`` follows the rule."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        reason = f" ({why})" if why else ""
+        raise ConfigurationError(f"{owner}: {arg} must be an integer >= {minimum}{reason}, got {value!r}")
+    return int(value)
+
+
+def require_number(owner: str, arg: str, value: Any, *, minimum: float | None = None) -> float:
+    """``value`` as a float, if it is a finite real number (not a bool), >= ``minimum`` if given."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ConfigurationError(f"{owner}: {arg} must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{owner}: {arg} must be >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def require_positive_number(owner: str, arg: str, value: Any) -> float:
+    """``value`` as a float, if it is a finite real number > 0."""
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not is_real or not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{owner}: {arg} must be a finite number > 0, got {value!r}")
+    return float(value)
