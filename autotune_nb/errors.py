@@ -31,6 +31,10 @@ class StoreError(AutotuneError):
     """The SQLite store cannot be read or written, or a named study is not in it."""
 
 
+class StudyBusyError(StoreError):
+    """The study is being run by another live process (or another run of this one)."""
+
+
 class ExportFormatError(AutotuneError, ValueError):
     """A study JSON document is malformed or of an unsupported format version."""
 

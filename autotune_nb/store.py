@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import json
 import os
 import queue
 import sqlite3
@@ -33,14 +34,20 @@ import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 from .config import StudyConfig
-from .errors import StoreError
+from .errors import StoreError, StudyBusyError
 from .export import decode_json, encode_json
+from .owner import ProcessOwner
 from .trial import LOST_REASON, Trial, TrialState
 
 DEFAULT_FILENAME = "autotune_nb.db"
 ENV_VAR = "AUTOTUNE_NB_STORE"
-SCHEMA_VERSION = 1
+#: 1: studies and trials; 2: a study's lease (owner, heartbeat). A version-1 file is upgraded in place.
+SCHEMA_VERSION = 2
 STUDY_STATES = ("running", "finished", "stopped", "failed")
+#: A running study's owner writes its heartbeat this often; a lease whose heartbeat is older than
+#: LEASE_TIMEOUT_S is stale and may be taken over (on the owner's own host, a dead owner's at once).
+HEARTBEAT_S = 2.0
+LEASE_TIMEOUT_S = 30.0
 BUSY_TIMEOUT_MS = 10_000
 #: How long the writer lets trial updates gather before committing them together: a commit costs
 #: ~60 µs of the writer's time, a row ~15 µs; waiting 5 ms halves the writer's cost at 1,000 updates/s.
@@ -52,7 +59,9 @@ CREATE TABLE studies (
     config TEXT NOT NULL,
     state TEXT NOT NULL,
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    owner TEXT,
+    heartbeat REAL
 );
 CREATE TABLE trials (
     study TEXT NOT NULL,
@@ -93,6 +102,15 @@ class StudySummary:
     n_trials: int
     best_value: float | None
     updated_at: float
+    #: Why this study cannot be loaded (its stored settings are damaged), or None.
+    problem: str | None = None
+
+
+def _may_be_alive(lease: _Lease, heartbeat: float | None) -> bool:
+    """Whether the run holding ``lease`` may still be running: its process lives (on this host, where
+    that can be seen) and has renewed its heartbeat within LEASE_TIMEOUT_S."""
+    fresh = heartbeat is not None and time.time() - heartbeat < LEASE_TIMEOUT_S
+    return fresh and lease.owner.is_alive() is not False
 
 
 def default_store_path() -> str:
@@ -139,14 +157,15 @@ def _connect(path: str, *, check_same_thread: bool = True) -> sqlite3.Connection
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=check_same_thread,
                                      timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the study store {path!r}: {exc}; check the folder exists and is "
-                         f"writable, or set {ENV_VAR} to another path") from None
+        raise _open_error(path, exc) from None
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA synchronous = NORMAL")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         connection.close()
+        if _read_only(path):
+            raise _open_error(path, exc) from None
         raise StoreError(f"{path!r} is not an autotune_nb study store ({exc}); move it away or pass "
                          f"another path (argument or {ENV_VAR})") from None
     if version > SCHEMA_VERSION:
@@ -156,25 +175,73 @@ def _connect(path: str, *, check_same_thread: bool = True) -> sqlite3.Connection
     return connection
 
 
+def _read_only(path: str) -> bool:
+    folder = os.path.dirname(path) or "."
+    return os.path.isdir(folder) and not os.access(folder, os.W_OK) or (
+        os.path.exists(path) and not os.access(path, os.W_OK))
+
+
+def _open_error(path: str, exc: Exception) -> StoreError:
+    """Why the store cannot be opened, in the user's terms rather than SQLite's."""
+    folder = os.path.dirname(path) or "."
+    fix = f"pass a path in a writable folder (argument or {ENV_VAR})"
+    if not os.path.isdir(folder):
+        return StoreError(f"cannot open the study store {path!r}: the folder {folder!r} does not exist; "
+                          f"create it or {fix}")
+    if not os.access(folder, os.W_OK):
+        return StoreError(f"cannot use the study store {path!r}: the folder {folder!r} is read-only, and "
+                          f"SQLite writes the store and its -wal and -shm files there; {fix}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return StoreError(f"cannot use the study store {path!r}: the file is read-only; make it writable or {fix}")
+    return StoreError(f"cannot open the study store {path!r}: {exc}; check the folder exists and is "
+                      f"writable, or set {ENV_VAR} to another path")
+
+
 def _create_schema(connection: sqlite3.Connection, path: str) -> None:
-    """Make the tables on first use; refuse an SQLite file that some other program owns."""
+    """Make the tables on first use, upgrade an older schema; refuse an SQLite file of another program."""
     try:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
-        fresh = connection.execute("PRAGMA user_version").fetchone()[0] == 0
-        if fresh and connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             connection.execute("ROLLBACK")
             connection.close()
             raise StoreError(f"{path!r} is an SQLite database of another program, not an autotune_nb study "
                              f"store; pass another path (argument or {ENV_VAR})")
-        if fresh:
+        if version == 0:
             for statement in _SCHEMA.split(";"):
                 connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version == 1:
+            connection.execute("ALTER TABLE studies ADD COLUMN owner TEXT")
+            connection.execute("ALTER TABLE studies ADD COLUMN heartbeat REAL")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         connection.close()
+        if _read_only(path):
+            raise _open_error(path, exc) from None
         raise StoreError(f"cannot set up the study store {path!r}: {exc}") from None
+
+
+# --- leases --------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Lease:
+    """Who runs a study now: one run (``run``, a fresh id per ``Study.run``) of one process."""
+
+    owner: ProcessOwner
+    run: str
+
+    def to_text(self) -> str:
+        return json.dumps({**self.owner.to_dict(), "run": self.run})
+
+    @classmethod
+    def from_text(cls, text: str | None) -> "_Lease | None":
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            return None
+        owner = ProcessOwner.from_dict(data)
+        return cls(owner, str(data["run"])) if owner is not None and "run" in data else None
 
 
 # --- the writer ----------------------------------------------------------------------------------
@@ -198,20 +265,36 @@ class _Call:
 
 class _Writer:
     """The one thread that writes. Holds no reference to its StudyStore, so an unused store can be
-    collected (its finalizer stops the writer)."""
+    collected (its finalizer stops the writer).
+
+    A trial snapshot that cannot be committed (the disk is full, the file is locked too long) is kept
+    in ``unsaved`` and tried again with every later commit, flush and heartbeat, so it reaches the disk
+    as soon as the disk takes it; ``problems`` holds what no retry can mend (a record that cannot be
+    written, a study another run took over). A flush raises both.
+    While this process holds a study's lease (``leases``: study name -> run id) the writer renews its
+    heartbeat every HEARTBEAT_S, whatever the study loop is doing.
+    """
 
     def __init__(self, connection: sqlite3.Connection, path: str):
         self.connection = connection
         self.path = path
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.error: StoreError | None = None
+        self.unsaved: dict[tuple[str, int], Trial] = {}
+        self.problems: list[str] = []  # losses no retry mends, told once
+        self.write_error: str | None = None  # why the unsaved snapshots are unsaved
+        self.lock = threading.Lock()  # guards unsaved and problems, read by take_problems' caller
+        self.leases: dict[str, str] = {}
+        self._next_heartbeat = 0.0
         self.thread = threading.Thread(target=self._run, name=f"autotune-store-writer({path})", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
-            if isinstance(batch[0], tuple):
+            try:
+                batch = [self.queue.get(timeout=HEARTBEAT_S if self.leases else None)]
+            except queue.Empty:
+                batch = []
+            if batch and isinstance(batch[0], tuple):
                 time.sleep(GROUP_COMMIT_S)  # let the updates that follow join this transaction
             while True:
                 try:
@@ -220,6 +303,7 @@ class _Writer:
                     break
             if self._write(batch):
                 return
+            self._beat()
 
     def _write(self, batch: list) -> bool:
         """Apply ``batch`` in order; consecutive trial saves are coalesced. True once told to stop."""
@@ -240,17 +324,67 @@ class _Writer:
         return False
 
     def _commit_saves(self, saves: dict[tuple[str, int], Trial]) -> None:
-        if not saves:
+        """Commit ``saves`` with every snapshot still unsaved (a newer snapshot of a trial wins)."""
+        with self.lock:
+            pending = {**self.unsaved, **saves}
+        if not pending:
             return
+        rows, problems = [], []
+        for (study, _), trial in pending.items():
+            try:
+                rows.append(_trial_row(study, trial))
+            except Exception as exc:  # a record no retry can save: say so, drop it
+                problems.append(f"could not save trial {trial.number} of study {study!r} to {self.path!r}: {exc}")
         try:
-            rows = [_trial_row(study, trial) for (study, _), trial in saves.items()]
             with _transaction(self.connection):
-                self.connection.executemany(_UPSERT_TRIAL, rows)
+                refused = self._studies_leased_elsewhere({row[0] for row in rows})
+                kept = [row for row in rows if row[0] not in refused]
+                self.connection.executemany(_UPSERT_TRIAL, kept)
                 self.connection.executemany("UPDATE studies SET updated_at = ? WHERE name = ?",
-                                            [(time.time(), name) for name in {study for study, _ in saves}])
-        except Exception as exc:  # the writer must live on: the error is raised by the next caller
-            if self.error is None:
-                self.error = StoreError(f"could not save {len(saves)} trial(s) to {self.path!r}: {exc}")
+                                            [(time.time(), name) for name in {row[0] for row in kept}])
+        except sqlite3.Error as exc:  # the writer must live on; the snapshots wait for the next commit
+            with self.lock:
+                self.unsaved.update((key, pending[key]) for key in ((row[0], row[1]) for row in rows))
+                self.write_error = f"{type(exc).__name__}: {exc}"
+                self._add_problems(problems)
+            return
+        for study, owner in refused.items():
+            numbers = sorted(row[1] for row in rows if row[0] == study)
+            problems.append(f"trial(s) {_numbers(numbers)} of study {study!r} were not saved: the study is "
+                            f"now run by {owner} (this process's lease on it had expired)")
+        with self.lock:
+            for key, trial in pending.items():  # a snapshot queued meanwhile stays unsaved
+                if self.unsaved.get(key) is trial:
+                    del self.unsaved[key]
+            self.write_error = None
+            self._add_problems(problems)
+
+    def _add_problems(self, problems: list[str]) -> None:
+        self.problems += [problem for problem in problems if problem not in self.problems]
+
+    def _studies_leased_elsewhere(self, studies: set[str]) -> dict[str, str]:
+        """Of ``studies``, those whose lease another run holds, with that owner in words."""
+        refused = {}
+        for study in studies:
+            row = self.connection.execute("SELECT owner FROM studies WHERE name = ?", (study,)).fetchone()
+            lease = _Lease.from_text(row[0] if row else None)
+            if lease is not None and lease.run != self.leases.get(study):
+                refused[study] = lease.owner.describe()
+        return refused
+
+    def _beat(self) -> None:
+        """Renew the heartbeat of every lease this process holds, at most every HEARTBEAT_S."""
+        now = time.time()
+        if not self.leases or now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + HEARTBEAT_S
+        try:
+            with _transaction(self.connection):
+                self.connection.executemany(
+                    "UPDATE studies SET heartbeat = ? WHERE name = ? AND json_extract(owner, '$.run') = ?",
+                    [(now, name, run) for name, run in list(self.leases.items())])
+        except sqlite3.Error:
+            pass  # a busy or full file: the next beat tries again, well within LEASE_TIMEOUT_S
 
     def _run_call(self, call: _Call) -> None:
         try:
@@ -261,11 +395,28 @@ class _Writer:
         else:
             call.future.set_result(result)
 
+    def take_problems(self) -> StoreError | None:
+        """What went wrong since the last call, and which trials are still not on disk; then forget it."""
+        with self.lock:
+            problems, self.problems = self.problems, []
+            by_study: dict[str, list[int]] = {}
+            for study, number in self.unsaved:
+                by_study.setdefault(study, []).append(number)
+        problems += [f"trial(s) {_numbers(sorted(numbers))} of study {study!r} are not on disk ({self.write_error}): "
+                     "they are kept in memory and saved at the store's next write that succeeds (a flush, "
+                     "a trial, the next run)" for study, numbers in by_study.items()]
+        return StoreError("; ".join(problems)) if problems else None
+
     def stop(self) -> None:
         if self.thread.is_alive():
             self.queue.put(_STOP)
             self.thread.join()
         self.connection.close()
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    shown = ", ".join(map(str, numbers[:20]))
+    return shown + (f" and {len(numbers) - 20} more" if len(numbers) > 20 else "")
 
 
 @contextlib.contextmanager
@@ -364,6 +515,79 @@ class StudyStore:
 
         return self._call(mark)
 
+    def import_study(self, config: StudyConfig, trials: Sequence[Trial], state: str) -> None:
+        """Add a whole study (settings, trials, state) in one transaction: all of it or, when anything
+        is refused (a taken name, a record that cannot be written), nothing."""
+        if state not in STUDY_STATES:
+            raise StoreError(f"study state must be one of {', '.join(STUDY_STATES)}, got {state!r}")
+        rows = [_trial_row(config.name, trial) for trial in trials]
+
+        def add(connection: sqlite3.Connection) -> None:
+            now = time.time()
+            inserted = connection.execute(
+                "INSERT INTO studies (name, config, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING", (config.name, _config_to_text(config), state, now, now)).rowcount
+            if not inserted:
+                raise StoreError(f"a study named {config.name!r} is already in {self.path!r}: import it under "
+                                 "another name, or delete the stored one first")
+            connection.executemany(_UPSERT_TRIAL, rows)
+
+        self._call(add)
+        self._studies.add(config.name)
+
+    def acquire_lease(self, name: str, run: str) -> int:
+        """Make ``run`` (an id fresh for each ``Study.run``) the one run of study ``name``; returns the
+        next trial number that was never used.
+
+        Refused with StudyBusyError while another run holds the lease and may still be alive: a
+        process on this host that exists with the same start time, or one on another host whose
+        heartbeat is younger than LEASE_TIMEOUT_S. A dead or stale owner's lease is taken over, and
+        the trials it left RUNNING or WAITING are marked lost in the same transaction. While held, the
+        writer renews the heartbeat and refuses to commit trials of a study another run has taken.
+        """
+
+        def acquire(connection: sqlite3.Connection) -> int:
+            row = connection.execute("SELECT owner, heartbeat FROM studies WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise self._unknown(name, connection)
+            held, heartbeat = _Lease.from_text(row[0]), row[1]
+            if held is not None and held.run != run and _may_be_alive(held, heartbeat):
+                beat = "" if heartbeat is None else f", last heartbeat {time.time() - heartbeat:.1f}s ago"
+                raise StudyBusyError(
+                    f"study {name!r} in {self.path!r} is running in {held.owner.describe()}{beat}: two runs "
+                    "would share its trial numbers. Wait for that run to end or stop it there; a lease left "
+                    f"by a dead process is taken over at once on its host, elsewhere after {LEASE_TIMEOUT_S:g}s "
+                    "without a heartbeat")
+            lease = _Lease(ProcessOwner.current(), run)
+            connection.execute("UPDATE studies SET owner = ?, heartbeat = ?, state = 'running', updated_at = ? "
+                               "WHERE name = ?", (lease.to_text(), time.time(), time.time(), name))
+            connection.execute("UPDATE trials SET state = ?, reason = ? WHERE study = ? AND state IN (?, ?)",
+                               (TrialState.FAILED.value, LOST_REASON, name, TrialState.WAITING.value,
+                                TrialState.RUNNING.value))
+            self._writer.leases[name] = run
+            return connection.execute("SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = ?",
+                                      (name,)).fetchone()[0]
+
+        try:
+            number = self._call(acquire)
+        except BaseException:
+            if self._writer.leases.get(name) == run:
+                del self._writer.leases[name]
+            raise
+        self._studies.add(name)
+        return number
+
+    def release_lease(self, name: str, run: str) -> None:
+        """End ``run``'s lease on the study (after its last trial was queued); a no-op if not held."""
+
+        def release(connection: sqlite3.Connection) -> None:
+            connection.execute("UPDATE studies SET owner = NULL, heartbeat = NULL WHERE name = ? "
+                               "AND json_extract(owner, '$.run') = ?", (name, run))
+            if self._writer.leases.get(name) == run:
+                del self._writer.leases[name]
+
+        self._call(release)
+
     def delete_study(self, name: str) -> None:
         """Remove the study and all its trials."""
 
@@ -376,13 +600,15 @@ class StudyStore:
         self._studies.discard(name)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until everything queued so far is committed; raise StoreError if a write failed."""
+        """Wait until everything queued so far is committed (trials a failed write left unsaved are
+        tried again); raise StoreError naming what failed since the last flush and which trials are
+        still not on disk."""
         self._check_writable()
         barrier = _Barrier()
         self._writer.queue.put(barrier)
         if not barrier.done.wait(timeout):
             raise StoreError(f"the store writer of {self.path!r} did not finish within {timeout}s")
-        self._raise_writer_error()
+        self._raise_writer_problems()
 
     def close(self) -> None:
         """Commit what is queued and release the file. Idempotent."""
@@ -390,7 +616,7 @@ class StudyStore:
             return
         self._closed = True
         self._finalizer()
-        self._raise_writer_error()
+        self._raise_writer_problems()
 
     # --- reads -----------------------------------------------------------------------------------
     def load_study(self, name: str) -> tuple[StudyConfig, list[Trial]]:
@@ -415,13 +641,19 @@ class StudyStore:
                     "SELECT study, count(*), max(CASE WHEN state = 'SUCCEEDED' THEN value END), "
                     "min(CASE WHEN state = 'SUCCEEDED' THEN value END) FROM trials GROUP BY study")
             }
-        return [self._summary(name, _config_from_text(name, config, self.path), state, updated, stats.get(name))
+        return [self._summary(name, config, state, updated, stats.get(name))
                 for name, config, state, updated in studies]
 
-    @staticmethod
-    def _summary(name: str, config: StudyConfig, state: str, updated_at: float,
+    def _summary(self, name: str, config_text: str, state: str, updated_at: float,
                  stats: tuple | None) -> StudySummary:
+        """One study's line; a study whose stored settings cannot be read gets a line that says so,
+        so that one damaged row does not hide the others."""
         count, high, low = stats or (0, None, None)
+        try:
+            config = _config_from_text(name, config_text, self.path)
+        except (StoreError, ValueError, TypeError) as exc:
+            return StudySummary(name=name, state=state, tuner="?", direction="?", n_trials=count,
+                                best_value=None, updated_at=updated_at, problem=f"settings unreadable: {exc}")
         return StudySummary(name=name, state=state, tuner=config.tuner, direction=config.direction,
                             n_trials=count, best_value=high if config.direction == "maximize" else low,
                             updated_at=updated_at)
@@ -439,10 +671,9 @@ class StudyStore:
     def _check_writable(self) -> None:
         if self._closed:
             raise StoreError(f"the study store {self.path!r} is closed; open a new StudyStore")
-        self._raise_writer_error()
 
-    def _raise_writer_error(self) -> None:
-        error, self._writer.error = self._writer.error, None
+    def _raise_writer_problems(self) -> None:
+        error = self._writer.take_problems()
         if error is not None:
             raise error
 

@@ -17,8 +17,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-import queue
 import threading
 import time
 import uuid
@@ -27,8 +27,9 @@ from typing import Any, Callable, Mapping, Sequence
 from .assessors import Assessor, Decision, create_assessor
 from .config import DIRECTIONS, StudyConfig
 from .errors import ConfigurationError
-from .execution.base import Outcome, Pool, TrialJob
+from .execution.base import Outcome, Pool
 from .export import read_json, read_study, warm_start_trials, write_json
+from .run_loop import RunLoop
 from .space import SearchSpace
 from .store import StudyStore, open_store
 from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
@@ -99,11 +100,14 @@ class Study:
             if assessor else None
         )
         self._trials: dict[int, Trial] = {}
+        #: The next trial number: above every number this study has used, here or in its store.
+        self._next_number = 0
         self._subscribers: list[Callable[[TrialEvent], None]] = []
         self._stop_requested = threading.Event()
         self._stop_trials: set[int] = set()
-        self._events: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one run at a time
+        self._loop: RunLoop | None = None
         #: Why the last run ended before max_trials, in words (None when it did not).
         self.stop_reason: str | None = None
         #: None before the first run, then running | finished | stopped | failed (as in the store).
@@ -136,15 +140,13 @@ class Study:
         if name is not None:
             _check_name(name)
             config = dataclasses.replace(config, name=name)
+        # "running" in a file means it was exported mid-run: no process runs it here.
+        state = state if state in ("finished", "stopped", "failed") else "stopped"
+        study = cls._rebuild(config, trials, None)  # refuses an unknown tuner or a bad space: nothing written
         store = open_store(storage) if storage else None
         if store is not None:
-            store.create_study(config)
-            for trial in trials:
-                store.save_trial(config.name, trial)
-            # "running" in a file means it was exported mid-run: no process runs it here.
-            state = state if state in ("finished", "stopped", "failed") else "stopped"
-            store.set_state(config.name, state)
-        study = cls._rebuild(config, trials, store)
+            store.import_study(config, trials, state)
+            study._store = store
         study.state = state
         return study
 
@@ -155,6 +157,7 @@ class Study:
                     name=config.name, storage=None)
         study._store = store
         study._trials = {trial.number: trial for trial in trials}
+        study._next_number = max(study._trials, default=-1) + 1
         for trial in trials:
             if trial.state.is_finished:
                 study.tuner.observe(trial)
@@ -174,17 +177,9 @@ class Study:
         return len(usable)
 
     def resume(self, fn: Callable[[dict], Any], max_trials: int = 30, **run_options: Any) -> "Study":
-        """Continue a loaded study: trials its dead process left unfinished become FAILED ("lost"),
-        then ``run(fn, max_trials, ...)`` adds up to ``max_trials`` more."""
-        with self._lock:
-            lost = [t.replace(state=TrialState.FAILED, reason=LOST_REASON)
-                    for t in self._trials.values() if not t.state.is_finished]
-            self._trials.update((t.number, t) for t in lost)
-        if self._store is not None:
-            self._store.mark_lost(self.name)
-        for trial in lost:
-            self.tuner.observe(trial)
-            self._publish("finished", trial)
+        """Continue a loaded study: ``run(fn, max_trials, ...)``, which first marks the trials a dead
+        process left unfinished FAILED ("lost") and adds up to ``max_trials`` more. A study that a
+        live process is running is refused (``StudyBusyError``)."""
         return self.run(fn, max_trials, **run_options)
 
     # --- read side -------------------------------------------------------------------------------
@@ -240,7 +235,9 @@ class Study:
         """Ask a running study to end: waiting trials are dropped, running ones CANCELED."""
         self.stop_reason = "stopped by request"
         self._stop_requested.set()
-        self._events.put(None)  # wake the loop
+        loop = self._loop
+        if loop is not None:
+            loop.wake()
 
     def dashboard(self, total: int | None = None):
         """A live dashboard of this study (ipywidgets + bqplot), following it while it runs."""
@@ -302,54 +299,75 @@ class Study:
         for label, value in (("max_duration", max_duration), ("trial_timeout", trial_timeout)):
             if value is not None:
                 _check_limit(label, value, minimum=0)
+        if max_failures is not None:
+            _check_limit("max_failures", max_failures, minimum=0, integer=True)
         failures_limit = max_failures if max_failures is not None else min(5, max_trials)
         pool = self._make_pool(executor, concurrency, gpus, trials_per_gpu)
-        self._stop_requested.clear()
-        self.stop_reason = None
-        deadline = None if max_duration is None else time.monotonic() + max_duration
-        running: dict[int, tuple[Any, float]] = {}  # trial number -> (slot, start time)
-        free_slots = list(pool.slots)
-        started = 0
-        self._set_state("running")
+        if not self._run_lock.acquire(blocking=False):
+            raise ConfigurationError(f"study {self.name!r} is already running in this process; wait for that "
+                                     "run to end, or call stop() on it, before starting another")
         try:
-            pool.start(fn, _Sink(self))
-            while True:
-                while free_slots and started < max_trials and not self._should_end(deadline, failures_limit):
-                    configs = self.tuner.suggest(1)
-                    if not configs:
-                        self.stop_reason = f"the tuner {self.config.tuner} has no configuration left to suggest"
-                        break
-                    slot = free_slots.pop(0)
-                    trial = self._new_trial(configs[0], slot)
-                    running[trial.number] = (slot, time.monotonic())
-                    started += 1
-                    pool.submit(slot, TrialJob(trial.number, trial.params))
-                    if pool.runs_inline:
-                        self._drain(running, free_slots, block=False)
-                if not running:
-                    break
-                if self._should_end(deadline, failures_limit):
-                    self._cancel_running(pool, running, "stopped" if self._stop_requested.is_set() else "timeout")
-                    continue
-                self._expire(pool, running, trial_timeout)
-                self._drain(running, free_slots, block=True, timeout=self._wait_time(running, trial_timeout, deadline))
-        except KeyboardInterrupt:
-            self.stop_reason = "interrupted"
-            self._stop_requested.set()
-            self._cancel_running(pool, running, "interrupted")
-        except BaseException:
-            self._set_state("failed")
-            raise
+            run_id = self._begin_run()
+            loop = self._loop = RunLoop(self, pool, max_trials=max_trials, max_duration=max_duration,
+                                        trial_timeout=trial_timeout, failures_limit=failures_limit)
+            try:
+                loop.run(fn)
+            except BaseException:
+                self._end_run(run_id, "failed")
+                raise
+            self._end_run(run_id, "stopped" if self._stop_requested.is_set() else "finished")
         finally:
-            pool.shutdown()
-        self._set_state("stopped" if self._stop_requested.is_set() else "finished")
+            self._loop = None
+            self._run_lock.release()
         return self
 
-    def _set_state(self, state: str) -> None:
-        """The study's state, here and in the store (which commits every queued trial first)."""
-        self.state = state
+    def _begin_run(self) -> str | None:
+        """Take the study's lease in its store (refused while another live run holds it), take in the
+        trials the store has that this object has not seen, mark those left unfinished lost, and
+        continue numbering above every number used. Returns the run's lease id."""
+        self._stop_requested.clear()
+        self.stop_reason = None
+        run_id = None
         if self._store is not None:
-            self._store.set_state(self.name, state)
+            run_id = uuid.uuid4().hex
+            next_in_store = self._store.acquire_lease(self.name, run_id)
+            self._take_in(self._store.load_study(self.name)[1])
+            self._next_number = max(self._next_number, next_in_store)
+        with self._lock:
+            lost = [t.replace(state=TrialState.FAILED, reason=LOST_REASON)
+                    for t in self._trials.values() if not t.state.is_finished]
+            self._trials.update((t.number, t) for t in lost)
+            self._next_number = max(self._next_number, max(self._trials, default=-1) + 1)
+        for trial in lost:
+            self.tuner.observe(trial)
+            self._publish("finished", trial)
+        self.state = "running"
+        return run_id
+
+    def _take_in(self, stored: list[Trial]) -> None:
+        """Adopt the stored trials this object lacks or holds unfinished (another process ran them)."""
+        with self._lock:
+            newer = [t for t in stored if t.number not in self._trials
+                     or (t.state.is_finished and not self._trials[t.number].state.is_finished)]
+            self._trials.update((t.number, t) for t in newer)
+        for trial in newer:
+            if trial.state.is_finished:
+                self.tuner.observe(trial)
+            self._publish("finished" if trial.state.is_finished else "started", trial)
+
+    def _end_run(self, run_id: str | None, state: str) -> None:
+        """Record the run's end, then release the lease. Raises StoreError naming the trials that are
+        not on disk (they stay in this object; the store saves them at its next write)."""
+        self.state = state
+        if self._store is None:
+            return
+        try:
+            self._store.flush()
+        finally:
+            try:
+                self._store.set_state(self.name, state)
+            finally:
+                self._store.release_lease(self.name, run_id)
 
     def _save(self, trial: Trial) -> None:
         """Queue the trial for the store. Called under ``self._lock``, so snapshots reach it in order."""
@@ -383,68 +401,15 @@ class Study:
             return InlinePool()
         raise ConfigurationError(f"executor must be 'local', 'inline' or a Pool, got {executor!r}")
 
-    def _should_end(self, deadline: float | None, failures_limit: int) -> bool:
-        if self._stop_requested.is_set():
-            return True
-        if deadline is not None and time.monotonic() >= deadline:
-            self.stop_reason = "the study reached max_duration"
-            return True
-        first = [self._trials[n] for n in range(min(failures_limit, len(self._trials)))]
-        if failures_limit > 0 and len(first) == failures_limit and all(t.state == TrialState.FAILED for t in first):
-            self.stop_reason = (f"the first {failures_limit} trials all failed (max_failures); the first one "
-                                f"with: {first[0].reason}")
-            self._stop_requested.set()
-            return True
-        return False
-
-    @staticmethod
-    def _wait_time(running: dict, trial_timeout: float | None, deadline: float | None) -> float:
-        now = time.monotonic()
-        waits = [1.0]
-        if trial_timeout is not None:
-            waits += [start + trial_timeout - now for _, start in running.values()]
-        if deadline is not None:
-            waits.append(deadline - now)
-        return max(0.0, min(waits))
-
-    def _expire(self, pool: Pool, running: dict, trial_timeout: float | None) -> None:
-        if trial_timeout is None:
-            return
-        now = time.monotonic()
-        for number, (slot, start) in list(running.items()):
-            if now - start >= trial_timeout:
-                self._finish(number, TrialState.TIMEOUT, reason=f"ran past trial_timeout={trial_timeout:g}s")
-                pool.cancel(slot, "timeout")
-
-    def _cancel_running(self, pool: Pool, running: dict, why: str) -> None:
-        for number, (slot, _) in list(running.items()):
-            if number in self._trials and not self._trials[number].state.is_finished:
-                state = TrialState.TIMEOUT if why == "timeout" else TrialState.CANCELED
-                reason = "the study reached max_duration" if why == "timeout" else f"study {why}"
-                self._finish(number, state, reason=reason)
-            pool.cancel(slot, why)
-        running.clear()
-
-    def _drain(self, running: dict, free_slots: list, *, block: bool, timeout: float = 0.0) -> None:
-        """Handle the queued outcomes; with ``block``, wait up to ``timeout`` for the first one."""
-        try:
-            item = self._events.get(block=block, timeout=timeout if block else None)
-        except queue.Empty:
-            return
-        while True:
-            if isinstance(item, Outcome) and item.trial_number in running:
-                slot, _ = running.pop(item.trial_number)
-                free_slots.append(slot)
-                self._record_outcome(item)
-            try:
-                item = self._events.get_nowait()
-            except queue.Empty:
-                return
-
     # --- state changes ---------------------------------------------------------------------------
+    def _trial(self, number: int) -> Trial:
+        with self._lock:
+            return self._trials[number]
+
     def _new_trial(self, params: dict, slot: Any) -> Trial:
         with self._lock:
-            number = len(self._trials)
+            number = self._next_number
+            self._next_number += 1
             trial = Trial(number=number, params=params, state=TrialState.RUNNING, started_at=time.time(),
                           slot=slot.index, gpu=slot.gpu)
             self._trials[number] = trial
@@ -501,26 +466,19 @@ class Study:
             callback(event)
 
 
-class _Sink:
-    """The study's side of a pool: reports are assessed at once, outcomes queued for the loop."""
-
-    def __init__(self, study: Study):
-        self._study = study
-
-    def on_report(self, trial_number: int, step: int, value: float) -> bool:
-        return self._study._report(trial_number, step, value)
-
-    def on_outcome(self, outcome: Outcome) -> None:
-        self._study._events.put(outcome)
-
-
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"name must be a non-empty string, got {name!r}")
 
 
 def _check_limit(label: str, value: Any, *, minimum: float, integer: bool = False) -> None:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-        rule = f"an integer >= {minimum}" if integer else f"a number > {minimum}"
+    """Integers must be >= minimum; other limits finite numbers > minimum (a zero or NaN timeout is a bug)."""
+    if integer:
+        ok = not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+        rule = f"an integer >= {minimum}"
+    else:
+        ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+              and value > minimum)
+        rule = f"a finite number > {minimum}"
+    if not ok:
         raise ConfigurationError(f"{label} must be {rule}, got {value!r}")

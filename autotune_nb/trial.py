@@ -85,24 +85,43 @@ def parse_result(result: Any) -> tuple[float, dict[str, Any]]:
     if isinstance(result, Mapping):
         if "default" not in result:
             raise InvalidResultError(
-                f"trial result {result!r} is a dict without a 'default' key: NNI's form is "
+                f"trial result {_shown(result)} is a dict without a 'default' key: NNI's form is "
                 "{'default': <number>, ...other metrics}"
             )
-        value = _as_number(result["default"], what="the result's 'default'")
+        value = finite_number(result["default"], what="the result's 'default'")
         return value, {str(k): v for k, v in result.items() if k != "default"}
-    return _as_number(result, what="the trial result"), {}
+    return finite_number(result, what="the trial result"), {}
 
 
-def _as_number(x: Any, *, what: str) -> float:
+def finite_number(x: Any, *, what: str) -> float:
+    """``x`` as a finite float, the one rule for every value a trial sends (result and reports).
+
+    Refused, naming the value: bools and strings (``"0.5"`` is a bug in the trial, not a number),
+    anything ``float()`` refuses or whose ``__float__`` raises, ints too large for a float, NaN and
+    infinities (a best of ``inf`` would make every later trial look worse).
+    """
     if isinstance(x, bool):
         raise InvalidResultError(f"{what} is {x!r}, a bool: return a number (int or float)")
+    if isinstance(x, (str, bytes)):
+        raise InvalidResultError(f"{what} is the string {_shown(x)}: return a number, not its text")
     try:
         value = float(x)
-    except (TypeError, ValueError):
+    except OverflowError:
+        raise InvalidResultError(f"{what} is {_shown(x)}, too large for a float: return a finite number") from None
+    except Exception as exc:  # TypeError, ValueError, or whatever a custom __float__ raises
         raise InvalidResultError(
-            f"{what} is {x!r} of type {type(x).__name__}: return a number, or a dict with a "
-            "numeric 'default' key"
+            f"{what} is {_shown(x)} of type {type(x).__name__}, which is not a number "
+            f"({type(exc).__name__}: {exc}): return a number, or a dict with a numeric 'default' key"
         ) from None
-    if math.isnan(value):
-        raise InvalidResultError(f"{what} is NaN: return a finite number")
+    if not math.isfinite(value):
+        raise InvalidResultError(f"{what} is {value!r}: return a finite number")
     return value
+
+
+def _shown(x: Any, limit: int = 80) -> str:
+    """``repr(x)`` cut to ``limit`` characters (a 400-digit int or a large dict stays readable)."""
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<{type(x).__name__} whose repr raises>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

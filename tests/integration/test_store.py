@@ -15,6 +15,7 @@ import pytest
 from autotune_nb.errors import StoreError
 from autotune_nb.store import (
     LOST_REASON,
+    SCHEMA_VERSION,
     StudyStore,
     default_store_path,
     open_store,
@@ -166,7 +167,7 @@ def test_another_programs_database_is_refused_untouched(path):
 def test_a_store_from_a_newer_version_is_refused(path):
     StudyStore(path).close()
     with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA user_version = 2")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="newer autotune_nb.*upgrade"):
         StudyStore(path)
 
@@ -218,7 +219,7 @@ def test_a_failed_write_surfaces_at_the_next_flush_and_the_store_goes_on(path):
     store = StudyStore(path)
     store.create_study(make_config())
     store.save_trial("study", succeeded(0, 1.0).replace(value="not a number"))
-    with pytest.raises(StoreError, match=r"could not save 1 trial"):
+    with pytest.raises(StoreError, match=r"could not save trial 0 of study"):
         store.flush()
     store.save_trial("study", succeeded(1, 1.0))
     store.flush()

@@ -61,7 +61,7 @@ def test_a_trial_that_raises_is_failed_with_its_traceback_and_the_study_goes_on(
 def test_a_result_that_is_not_a_number_fails_the_trial_with_the_rule():
     study = make_study().run(lambda p: "high", max_trials=2, max_failures=10, executor="inline")
     assert all(t.state == TrialState.FAILED for t in study.trials)
-    assert "'high' of type str" in study.trials[0].reason
+    assert "the string 'high'" in study.trials[0].reason
 
 
 def test_the_study_stops_when_its_first_trials_all_fail():
@@ -178,7 +178,7 @@ def test_bad_study_settings_are_named(kwargs, message):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(max_trials=0), "max_trials must be an integer >= 1, got 0"),
     (dict(max_trials=2.5), "max_trials must be an integer >= 1, got 2.5"),
-    (dict(max_duration=-1), "max_duration must be a number > 0, got -1"),
+    (dict(max_duration=-1), "max_duration must be a finite number > 0, got -1"),
 ])
 def test_bad_run_limits_are_named(kwargs, message):
     with pytest.raises(at.ConfigurationError, match=message):
