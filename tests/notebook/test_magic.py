@@ -233,3 +233,40 @@ def test_a_syntax_error_names_the_cell_line_without_the_magic_internals(notebook
     assert text.startswith("SyntaxError: invalid syntax (<autotune cell>, line 3)")
     assert "y = 2 +" in text
     assert "magic.py" not in text and "_run_cell" not in text
+
+
+def test_a_study_whose_first_trials_failed_resumes_and_a_live_one_is_not_resumed_twice(notebook):
+    notebook.cell(LOAD)
+    notebook.cell("import time\nimport autotune_nb as at")
+    broken = notebook.cell(
+        "%%autotune --tuner Random --trials 6 --max-failures 2 --name flaky\n"
+        "x = at.uniform(0, 1)\n"
+        "1 / 0\n"
+    )
+    fixed = notebook.cell(
+        "%%autotune --tuner Random --trials 3 --name flaky --resume\n"
+        "x = at.uniform(0, 1)\n"
+        "x\n"
+    )
+    notebook.cell(
+        "%%autotune --tuner Random --trials 50 --name flaky --resume --background\n"
+        "x = at.uniform(0, 1)\n"
+        "time.sleep(0.2) or x\n"
+    )
+    twice = notebook.cell(
+        "time.sleep(1)\n"
+        "try:\n"
+        "    at.Study.load('flaky').resume(lambda p: 0.0, max_trials=1, executor='inline')\n"
+        "except at.errors.StudyBusyError as exc:\n"
+        "    print(type(exc).__name__, 'is running in process' in str(exc))\n"
+    )
+    notebook.cell("%autotune stop flaky")
+    check = notebook.cell(
+        "numbers = [t.number for t in _study.trials]\n"
+        "print([t.state.value for t in _study.trials][:5], numbers == sorted(set(numbers)))"
+    )
+    notebook.execute()
+    assert "study 'flaky': 2 trials (2 failed)" in notebook.text(broken)
+    assert "3 succeeded" in notebook.text(fixed)
+    assert notebook.text(twice).strip() == "StudyBusyError True"
+    assert notebook.text(check).strip() == "['FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'] True"
