@@ -9,8 +9,9 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Mapping
 
+from ..class_args import from_config
 from ..errors import ConfigurationError
 from .base import Assessor, Decision
 from .curve_fitting import CurveFitting
@@ -23,14 +24,26 @@ def available_assessors() -> list[str]:
     return sorted(cls.name for cls in _REGISTRY.values())
 
 
-def create_assessor(name: str, *, optimize_mode: str = "maximize", **class_args: Any) -> Assessor:
-    """Build the assessor NNI calls ``name``; unknown, missing or invalid classArgs are refused."""
+#: create_assessor's argument that a config may misplace in classArgs, and where it goes instead.
+_SET_ELSEWHERE = {"name": "assessor= of the Study (--assessor in %%autotune)"}
+
+
+def create_assessor(name: str, *, optimize_mode: str = "maximize", class_args: Mapping[str, Any] | None = None,
+                    **kwargs: Any) -> Assessor:
+    """Build the assessor NNI calls ``name``; unknown, missing or invalid classArgs are refused.
+
+    classArgs come as keywords or, as a config holds them, as the mapping ``class_args``, which may
+    repeat ``optimize_mode``: see ``class_args.from_config``.
+    """
     cls = _REGISTRY.get(name.lower()) if isinstance(name, str) else None
     if cls is None:
         raise ConfigurationError(
             f"unknown assessor {name!r}; valid names are {', '.join(available_assessors())} "
             "(case-insensitive)"
         )
+    # A classArg given both ways is a TypeError, as a repeated keyword is.
+    class_args = dict(**kwargs, **from_config(cls.name, class_args or {}, direction=optimize_mode,
+                                              set_elsewhere=_SET_ELSEWHERE))
     _check_class_args(cls, class_args)
     return cls(optimize_mode=optimize_mode, **class_args)
 

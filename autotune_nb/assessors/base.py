@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import DIRECTIONS as OPTIMIZE_MODES
+from ..vocabulary import DIRECTIONS as OPTIMIZE_MODES
 from ..errors import ConfigurationError
 from ..trial import Trial, TrialState
 

@@ -12,7 +12,9 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+import pytest
 
+from ..errors import ConfigurationError
 from ..space import SearchSpace
 from ..trial import Trial, TrialState
 from ..tuners import create_tuner
@@ -110,3 +112,26 @@ class TunerContract:
         high = run_sequential(self.make_tuner(seed=3, optimize_mode="maximize"),
                               lambda p: -self.objective(p), self.n_trials)
         assert np.allclose(low, [-v for v in high])
+
+    def test_class_args_may_repeat_the_study_direction(self):
+        """NNI configs repeat optimize_mode in classArgs: the study's own is the same tuner, another
+        is refused."""
+        class_args = {**self.class_args, "optimize_mode": "minimize"}
+        repeated = create_tuner(self.tuner_name, self.space_spec, optimize_mode="minimize", seed=7,
+                                class_args=class_args)
+        assert run_sequential(repeated, self.objective, self.n_trials) == run_sequential(
+            self.make_tuner(seed=7), self.objective, self.n_trials)
+        with pytest.raises(ConfigurationError, match="optimize_mode='minimize' conflicts with the study's "
+                                                     "direction 'maximize'"):
+            create_tuner(self.tuner_name, self.space_spec, optimize_mode="maximize", class_args=class_args)
+
+    def test_trials_it_did_not_suggest_are_observed(self):
+        """A resumed or warm-started study tells the tuner of trials it never suggested, before it
+        suggests anything."""
+        tuner = self.make_tuner()
+        rng = np.random.default_rng(0)
+        for number in range(30):
+            params = tuner.space.sample(rng)
+            tuner.observe(finished(number, params, self.objective(params)))
+        [config] = tuner.suggest(1)
+        assert tuner.space.contains(config)

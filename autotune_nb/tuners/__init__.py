@@ -11,6 +11,7 @@ import importlib
 import inspect
 from typing import Any, Mapping
 
+from ..class_args import from_config
 from ..errors import ConfigurationError
 from ..space import SearchSpace
 from .base import Tuner
@@ -52,16 +53,34 @@ def tuner_class(name: str) -> type[Tuner]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
+#: create_tuner's arguments that a config may misplace in classArgs, and where each goes instead.
+_SET_ELSEWHERE = {
+    "name": "tuner= of the Study (--tuner in %%autotune)",
+    "space": "the Study's search space (its first argument)",
+    "seed": "seed= of the Study (--seed in %%autotune)",
+}
+
+
 def create_tuner(
     name: str,
     space: SearchSpace | Mapping,
     *,
     optimize_mode: str = "maximize",
     seed: int | None = None,
-    **class_args: Any,
+    class_args: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Tuner:
-    """Build the tuner registered as ``name``; unknown classArgs are refused by name."""
+    """Build the tuner registered as ``name``; unknown classArgs are refused by name.
+
+    classArgs come as keywords or, as a config holds them (NNI's classArgs, a study's
+    ``tuner_args``), as the mapping ``class_args``, which may repeat ``optimize_mode``: see
+    ``class_args.from_config``.
+    """
     cls = tuner_class(name)
+    owner = f"tuner {name}"
+    # A classArg given both ways is a TypeError, as a repeated keyword is.
+    class_args = dict(**kwargs, **from_config(owner, class_args or {}, direction=optimize_mode,
+                                              set_elsewhere=_SET_ELSEWHERE))
     parameters = inspect.signature(cls.__init__).parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     known = sorted(p for p in parameters if p not in ("self", "space", "optimize_mode", "seed")
@@ -69,8 +88,7 @@ def create_tuner(
     unknown = [arg for arg in class_args if arg not in parameters]
     if unknown and not accepts_any:
         raise ConfigurationError(
-            f"tuner {name}: unknown classArg {unknown[0]!r}; it takes "
-            f"{', '.join(['optimize_mode', 'seed'] + known)}"
+            f"{owner}: unknown classArg {unknown[0]!r}; it takes {', '.join(['optimize_mode'] + known)}"
         )
     return cls(space, optimize_mode=optimize_mode, seed=seed, **class_args)
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..config import DIRECTIONS as OPTIMIZE_MODES
+from ..vocabulary import DIRECTIONS as OPTIMIZE_MODES
 from ..errors import ConfigurationError, UnsupportedSpaceError
 from ..space import SearchSpace
 from ..trial import Trial, TrialState

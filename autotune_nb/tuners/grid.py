@@ -9,18 +9,21 @@ again, so a resumed or warm-started study goes on where it was; one whose trial 
 from __future__ import annotations
 
 import abc
+import bisect
 import copy
-import itertools
 import json
 import math
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import UnsupportedSpaceError
-from ..space import Distribution, SearchSpace
+from ..space import Choice, Distribution, RandInt, SearchSpace
 from ..trial import Trial
 from .base import Tuner, config_key
 
 GRID_TYPES = frozenset({"choice", "randint", "quniform", "qloguniform"})
+#: The most points GridSearch walks: 10**8 trials take three years at one a second, and the keys of
+#: the configurations that ran (kept to skip them on resume) several gigabytes.
+MAX_GRID_POINTS = 10**8
 
 
 class _ListTuner(Tuner):
@@ -71,11 +74,123 @@ class _ListTuner(Tuner):
         return copy.deepcopy(chosen)
 
 
+# --- the grid, computed point by point --------------------------------------------------------------
+class _Axis(abc.ABC):
+    """A parameter's grid values (``Distribution.grid()``) by index, without listing them."""
+
+    size: int
+
+    @abc.abstractmethod
+    def value(self, index: int) -> Any:
+        """``Distribution.grid()[index]``, for ``0 <= index < size``."""
+
+
+class _Listed(_Axis):
+    """A choice without nested branches: its options."""
+
+    def __init__(self, options: list):
+        self.options, self.size = options, len(options)
+
+    def value(self, index: int) -> Any:
+        return self.options[index]
+
+
+class _Range(_Axis):
+    """randint: the integers of [low, high)."""
+
+    def __init__(self, dist: RandInt):
+        self.low, self.size = int(dist.low), int(dist.high) - int(dist.low)
+
+    def value(self, index: int) -> int:
+        return self.low + index
+
+
+class _Quantized(_Axis):
+    """quniform / qloguniform: the sorted, distinct values of ``{finish(low), finish(high)} ∪
+    {finish(k * q)}``, as ``Distribution.grid()`` lists them. ``finish(k * q)`` grows with k and lies
+    between ``finish(low)`` and ``finish(high)``, so the ends come first and last, and only the
+    multiples of q next to them can equal them."""
+
+    def __init__(self, dist: Distribution):
+        self._finish = dist._finish  # the distribution's own rounding, clipping and int conversion
+        self.q = dist.q
+        self.lowest, self.highest = self._finish(dist.low), self._finish(dist.high)
+        # The multiples of q that Distribution.grid() takes, with its tolerances.
+        self.first = math.ceil(dist.low / dist.q - 1e-9)
+        last = math.floor(dist.high / dist.q + 1e-9)
+        while self.first <= last and self._multiple(self.first) <= self.lowest:
+            self.first += 1
+        while self.first <= last and self._multiple(last) >= self.highest:
+            last -= 1
+        inner = max(last - self.first + 1, 0)
+        self.size = 1 + inner + (self.highest != self.lowest)
+
+    def _multiple(self, k: int) -> Any:
+        return self._finish(k * self.q)
+
+    def value(self, index: int) -> Any:
+        if index == 0:
+            return self.lowest
+        return self.highest if index == self.size - 1 else self._multiple(self.first + index - 1)
+
+
+class _Branches(_Axis):
+    """A choice with nested branches: each plain option is one value, each branch the points of its
+    sub-space's grid (as ``{"_name": label, **point}``), in the order of the options."""
+
+    def __init__(self, dist: Choice):
+        self._values: list[Callable[[int], Any]] = []
+        self._starts: list[int] = []
+        self.size = 0
+        for i, option in enumerate(dist.options):
+            if i in dist.subspaces:
+                sub, label = Grid(dist.subspaces[i]), dist.option_label(i)
+                count, value = sub.size, (lambda j, sub=sub, label=label: {"_name": label, **sub.point(j)})
+            else:
+                count, value = 1, (lambda j, option=option: option)
+            self._starts.append(self.size)
+            self._values.append(value)
+            self.size += count
+
+    def value(self, index: int) -> Any:
+        branch = bisect.bisect_right(self._starts, index) - 1
+        return self._values[branch](index - self._starts[branch])
+
+
+def _axis(dist: Distribution) -> _Axis:
+    if isinstance(dist, Choice):
+        return _Branches(dist) if dist.is_nested else _Listed(dist.options)
+    if isinstance(dist, RandInt):
+        return _Range(dist)
+    return _Quantized(dist)
+
+
+class Grid:
+    """``SearchSpace.grid()`` by index: ``point(i)`` is ``space.grid()[i]``, computed from i as a
+    mixed-radix number whose digits index each parameter's values (the last parameter fastest), so
+    a grid of any size costs only its parameters' descriptions."""
+
+    def __init__(self, space: SearchSpace):
+        self.names = list(space.params)
+        self.axes = [_axis(space.params[name]) for name in self.names]
+        self.size = math.prod(axis.size for axis in self.axes)
+
+    def point(self, index: int) -> dict[str, Any]:
+        if not 0 <= index < self.size:
+            raise IndexError(f"grid point {index} of a grid of {self.size} points")
+        values = []
+        for axis in reversed(self.axes):
+            index, digit = divmod(index, axis.size)
+            values.append(axis.value(digit))
+        return dict(zip(self.names, reversed(values)))
+
+
 class GridSearchTuner(_ListTuner):
     """Every configuration of ``space.grid()``, in its order (the first parameter slowest).
 
-    Only discrete types have a grid: choice, randint, quniform and qloguniform. The grid is walked
-    lazily, so a large one costs nothing until it is used.
+    Only discrete types have a grid: choice, randint, quniform and qloguniform. Each point is
+    computed from its index when it is suggested, so creating a tuner on a large grid is instant; a
+    grid of more than ``MAX_GRID_POINTS`` points is refused.
 
     Example:
         >>> tuner = GridSearchTuner({"a": {"_type": "choice", "_value": [1, 2]},
@@ -88,12 +203,20 @@ class GridSearchTuner(_ListTuner):
 
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        self.grid_size = math.prod(len(self.space[name].grid()) for name in self.space)
+        self.grid = Grid(self.space)
+        self.grid_size = self.grid.size
+        if self.grid_size > MAX_GRID_POINTS:
+            sizes = " × ".join(f"{name!r}: {axis.size:,}" for name, axis in zip(self.grid.names, self.grid.axes))
+            raise UnsupportedSpaceError(
+                f"GridSearch: the grid has {self.grid_size:,} points ({sizes} values), more than "
+                f"MAX_GRID_POINTS = {MAX_GRID_POINTS:,}: make a q larger, a range narrower or a choice "
+                "shorter, or search this space with Random or TPE"
+            )
 
     def _configurations(self) -> Iterator[dict[str, Any]]:
-        names = list(self.space)
-        axes = [self.space[name].grid() for name in names]
-        return (dict(zip(names, combo)) for combo in itertools.product(*axes))
+        # A generator: no point is computed before the first suggestion.
+        for index in range(self.grid_size):
+            yield self.grid.point(index)
 
     def _check_space(self) -> None:
         for dim in self.space.dimensions:

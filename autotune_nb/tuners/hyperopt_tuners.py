@@ -6,6 +6,11 @@ document and converts its values into a configuration; an observation writes the
 failure) into that configuration's document. ``fmin`` is never called: it would cost a call per
 suggestion and knows nothing of trials that run elsewhere.
 
+``Trials.refresh`` rebuilds hyperopt's list of every trial, so it is not called per observation
+(importing n trials would cost O(n²)): inserted documents wait until the algorithm next reads
+Trials, and one refresh then takes them all in. Random's algorithm never reads Trials, so Random
+keeps none.
+
 Every NNI ``_type`` becomes hyperopt's expression of the same distribution, labelled by its dimension
 key ("lr", "layer/Conv/kernel"), and hyperopt's values are brought to NNI's exact semantics:
 randint is drawn as ``randint(high - low)`` and shifted, and bounded q-types are clipped to
@@ -146,7 +151,8 @@ def _never_evaluated(*_args: Any) -> None:
 # --- the tuners -----------------------------------------------------------------------------------
 @dataclasses.dataclass(eq=False)
 class _Suggestion:
-    """A configuration handed out and not yet observed; ``doc`` is its document once in Trials."""
+    """A configuration handed out and not yet observed; ``doc`` is its document in Trials, once
+    Trials has been refreshed after its insertion."""
 
     tid: int
     vals: dict[str, list]
@@ -158,6 +164,8 @@ class _HyperoptTuner(Tuner):
 
     #: ``algorithm(new_ids, domain, trials, seed) -> [trial document]``, set by each subclass.
     algorithm: Callable[..., list]
+    #: Whether ``algorithm`` reads the trials in Trials; a tuner whose algorithm does not keeps none.
+    learns_from_trials = True
 
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
@@ -166,6 +174,8 @@ class _HyperoptTuner(Tuner):
         self._tids = itertools.count()
         # config key -> its suggestions still running (a list: a configuration may be observed twice).
         self._running: dict[str, list[_Suggestion]] = {}
+        # Inserted into Trials since its last refresh, in order: their documents are not bound yet.
+        self._unrefreshed: list[_Suggestion] = []
 
     # --- suggest ---------------------------------------------------------------------------------
     def _suggest(self, n: int) -> list[dict[str, Any]]:
@@ -191,6 +201,7 @@ class _HyperoptTuner(Tuner):
         return self.random_config(taken)
 
     def _ask(self) -> Mapping[str, list]:
+        self._refresh()
         seed = int(self.rng.integers(2**31 - 1))
         # The id is only a key for the algorithm's draw: its document is not inserted as is.
         [doc] = self.algorithm([next(self._tids)], self._hyperopt.domain, self._trials, seed)
@@ -211,6 +222,8 @@ class _HyperoptTuner(Tuner):
             suggestion = _Suggestion(next(self._tids), self._hyperopt.vals(trial.params))
         else:
             return
+        if not self.learns_from_trials:
+            return
         loss = self.loss(trial)
         result = {"status": STATUS_FAIL} if loss is None else {"status": STATUS_OK, "loss": loss}
         if suggestion.doc is None:
@@ -230,8 +243,19 @@ class _HyperoptTuner(Tuner):
         [doc] = self._trials.new_trial_docs([tid], [None], [result], [misc])
         doc["state"] = state
         self._trials.insert_trial_docs([doc])  # stores a copy of the document
+        self._unrefreshed.append(suggestion)
+
+    def _refresh(self) -> None:
+        """Make Trials list the documents inserted since its last refresh, and bind each to its
+        suggestion: Trials lists both states inserted (new, done), so they are its last ones, in order."""
+        if not self._unrefreshed:
+            return
         self._trials.refresh()
-        suggestion.doc = next(d for d in reversed(self._trials.trials) if d["tid"] == tid)
+        inserted = self._trials.trials[-len(self._unrefreshed):]
+        for suggestion, doc in zip(self._unrefreshed, inserted, strict=True):
+            assert doc["tid"] == suggestion.tid, (doc["tid"], suggestion.tid)
+            suggestion.doc = doc
+        self._unrefreshed.clear()
 
 
 def _check_liar_args(owner: str, parallel_optimize: Any, constant_liar_type: Any) -> None:
@@ -269,6 +293,7 @@ class _LiarTuner(_HyperoptTuner):
         liar = self._liar_loss()
         if liar is None:
             return
+        # The draw that follows refreshes Trials, so these documents are bound before any is observed.
         for suggestions in self._running.values():
             for suggestion in suggestions:
                 result = {"status": STATUS_OK, "loss": liar}
@@ -313,3 +338,4 @@ class RandomTuner(_HyperoptTuner):
     """Independent samples from the prior (hyperopt's ``rand.suggest``)."""
 
     algorithm = staticmethod(rand.suggest)
+    learns_from_trials = False

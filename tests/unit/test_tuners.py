@@ -256,6 +256,26 @@ def test_grid_search_enumerates_the_exact_grid_then_stops():
     assert tuner.suggest(1) == []
 
 
+@pytest.mark.parametrize("space", [
+    GRID_SPACE,
+    {"layer": {"_type": "choice", "_value": [
+        {"_name": "conv", "kernel": {"_type": "randint", "_value": [1, 4]}},
+        {"_name": "dense", "norm": {"_type": "choice", "_value": [
+            {"_name": "batch", "eps": {"_type": "quniform", "_value": [0, 1, 0.1]}}, "none"]}},
+        "identity",
+        {"_name": "empty"},
+    ]}, "r": {"_type": "randint", "_value": [-2, 1]}},
+    # ends that are not multiples of q, none inside, float steps, a log axis
+    {"a": {"_type": "quniform", "_value": [0.3, 2.9, 0.5]}, "b": {"_type": "quniform", "_value": [0.1, 0.2, 0.5]}},
+    {"a": {"_type": "quniform", "_value": [-1, 1, 0.1]}, "b": {"_type": "qloguniform", "_value": [1.5, 100, 7]}},
+    {"a": {"_type": "quniform", "_value": [-7, 13, 3]}, "b": {"_type": "qloguniform", "_value": [0.01, 1, 0.05]}},
+])
+def test_grid_points_computed_from_their_index_are_the_space_grid(space):
+    grid = create_tuner("GridSearch", space).grid
+    # config_key tells 1 from 1.0: the values' types must match too
+    assert [config_key(grid.point(i)) for i in range(grid.size)] == list(map(config_key, SearchSpace(space).grid()))
+
+
 @pytest.mark.parametrize("spec", [["uniform", [-5, 5]], ["normal", [0, 1]], ["qnormal", [0, 1, 0.5]]])
 def test_grid_search_refuses_a_parameter_without_a_grid(spec):
     kind, value = spec
