@@ -1,8 +1,10 @@
 """Study JSON documents: the interchange format between sessions, machines and the JupyterLab renderer.
 
 A document is ``{"format": "autotune-study", "version": 1, ...}`` with the study's settings (space,
-tuner, assessor, direction, seed) and every trial. Reading one only parses JSON and checks each field:
-it never unpickles or evaluates anything, so a document from anywhere is safe to open.
+tuner, assessor, direction, seed) and every trial. Reading one parses JSON, checks each field and
+builds the named tuner and assessor from this package's registries, as a Study would, so that whatever
+a study would refuse is refused while reading, before any store is written. It never unpickles or
+evaluates anything from the document, so a document from anywhere is safe to open.
 
 JSON has no infinities nor NaN. A non-finite float is written as ``{"$float": "Infinity"}``
 (``"-Infinity"``, ``"NaN"``) and read back as that float. Values JSON cannot hold at all (a model
@@ -26,14 +28,18 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .config import DIRECTIONS, StudyConfig
-from .errors import ExportFormatError, SearchSpaceError
-from .space import SearchSpace
-from .trial import Trial, TrialState
+from .config import StudyConfig
+from .errors import AutotuneError, ExportFormatError, SearchSpaceError
+from .space import MAX_NESTING, SearchSpace
+from .trial import InvalidResultError, Trial, TrialState, finite_number
+from .vocabulary import DIRECTIONS, STUDY_STATES
 
 FORMAT = "autotune-study"
 VERSION = 1
-STUDY_STATES = ("running", "finished", "stopped", "failed")
+
+#: The deepest lists and objects may nest in a document: room for a space of MAX_NESTING nested
+#: choices (3 levels each) and the values inside it, well below Python's recursion limit.
+MAX_DEPTH = 3 * MAX_NESTING + 32
 
 _FLOAT_TAG = "$float"
 _NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
@@ -164,10 +170,12 @@ class _Fields:
     def __init__(self, path: str):
         self.path = path
 
-    def fail(self, where: str, rule: str, value: Any) -> ExportFormatError:
+    def fail(self, where: str, rule: str, value: Any, *, index: int | None = None) -> ExportFormatError:
+        """The error for field ``where``; ``index``: the item of that list which broke the rule."""
         shown = repr(value)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return ExportFormatError(f"{self.path}: field {where!r} must be {rule}, got {shown}")
+        at = "" if index is None else f" (item {index})"
+        return ExportFormatError(f"{self.path}: field {where!r} must be {rule}, got {shown}{at}")
 
     def get(self, obj: Mapping, key: str, where: str, rule: str, check: Callable[[Any], bool],
             *, optional: bool = False) -> Any:
@@ -186,8 +194,14 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+def _is_finite_number(x: Any) -> bool:
+    """The rule for a trial's value and reports, in a document as from a live trial: a finite number
+    (``trial.finite_number``: no NaN, infinity, bool, string, nor int beyond the float range)."""
+    try:
+        finite_number(x, what="the value")
+    except InvalidResultError:
+        return False
+    return True
 
 
 def _or_none(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -203,29 +217,37 @@ def _is_str(x: Any) -> bool:
 
 
 def _is_step_value(pair: Any) -> bool:
-    return isinstance(pair, list) and len(pair) == 2 and _is_int(pair[0]) and _is_number(pair[1])
+    return isinstance(pair, list) and len(pair) == 2 and _is_int(pair[0]) and _is_finite_number(pair[1])
 
 
 _STATES = tuple(state.value for state in TrialState)
+_TIME_RULE = "a number (seconds, finite) or null"
+_VALUE_RULE = "a number or null (finite; null only for a trial that did not succeed)"
 
 
 def _trial_from_dict(data: Any, where: str, fields: _Fields) -> Trial:
+    """One trial, checked field by field. A SUCCEEDED trial needs a finite value: one NaN there would
+    make the study's best value NaN for good (every comparison with NaN is false)."""
     if not isinstance(data, dict):
         raise fields.fail(where, "an object (one trial)", data)
     number = fields.get(data, "number", where, "an integer >= 0", lambda x: _is_int(x) and x >= 0)
-    intermediates = fields.get(data, "intermediates", where, "a list of [step (integer), value (number)]",
-                               lambda x: isinstance(x, list) and all(_is_step_value(p) for p in x))
-    value = fields.get(data, "value", where, "a number or null", _or_none(_is_number))
+    state = TrialState(fields.get(data, "state", where, f"one of {', '.join(_STATES)}", lambda x: x in _STATES))
+    value = fields.get(data, "value", where, _VALUE_RULE,
+                       lambda x: _is_finite_number(x) or (x is None and state is not TrialState.SUCCEEDED))
+    rule = "a list of [step (integer), value (finite number)]"
+    intermediates = fields.get(data, "intermediates", where, rule, lambda x: isinstance(x, list))
+    for index, pair in enumerate(intermediates):
+        if not _is_step_value(pair):
+            raise fields.fail(f"{where}.intermediates", rule, pair, index=index)
     return Trial(
         number=number,
         params=fields.get(data, "params", where, "an object of parameter values", _is_dict),
-        state=TrialState(fields.get(data, "state", where, f"one of {', '.join(_STATES)}",
-                                    lambda x: x in _STATES)),
+        state=state,
         value=None if value is None else float(value),
         metrics=fields.get(data, "metrics", where, "an object of metric values", _is_dict),
         intermediates=tuple((step, float(v)) for step, v in intermediates),
-        started_at=fields.get(data, "started_at", where, "a number (seconds) or null", _or_none(_is_number)),
-        finished_at=fields.get(data, "finished_at", where, "a number (seconds) or null", _or_none(_is_number)),
+        started_at=fields.get(data, "started_at", where, _TIME_RULE, _or_none(_is_finite_number)),
+        finished_at=fields.get(data, "finished_at", where, _TIME_RULE, _or_none(_is_finite_number)),
         slot=fields.get(data, "slot", where, "an integer or null", _or_none(_is_int)),
         gpu=fields.get(data, "gpu", where, "a string or null", _or_none(_is_str)),
         error=fields.get(data, "error", where, "a string or null", _or_none(_is_str)),
@@ -254,7 +276,7 @@ def _config_from_dict(study: dict, fields: _Fields) -> StudyConfig:
     fields.get(study, "state", "study", f"one of {', '.join(STUDY_STATES)} or null",
                lambda x: x is None or x in STUDY_STATES, optional=True)
     return StudyConfig(
-        name=fields.get(study, "name", "study", "a non-empty string", lambda x: _is_str(x) and bool(x)),
+        name=fields.get(study, "name", "study", "a non-empty string", lambda x: _is_str(x) and bool(x.strip())),
         space=space,
         tuner=tuner,
         tuner_args=tuner_args,
@@ -262,14 +284,78 @@ def _config_from_dict(study: dict, fields: _Fields) -> StudyConfig:
         assessor_args=assessor_args,
         direction=fields.get(study, "direction", "study", "'maximize' or 'minimize'",
                              lambda x: x in DIRECTIONS),
-        seed=fields.get(study, "seed", "study", "an integer or null", _or_none(_is_int)),
+        seed=fields.get(study, "seed", "study", "an integer or null (>= 0)",
+                        _or_none(lambda x: _is_int(x) and x >= 0)),
     )
+
+
+def _tuner_space(config: StudyConfig, fields: _Fields) -> SearchSpace:
+    """Build the document's tuner and assessor as a Study does, so that a document a study would
+    refuse (unknown name, bad classArg, a space the tuner cannot search) is refused here, naming the
+    field, before anything is written. Returns the tuner's space, where the trials' parameters come
+    from (Batch's spans its configurations: it is not the study's)."""
+    from .assessors import create_assessor
+    from .tuners import create_tuner
+
+    # A plugin may meet odd classArgs with a TypeError, ValueError or OverflowError of its own.
+    refused = (AutotuneError, TypeError, ValueError, ArithmeticError)
+    try:
+        tuner = create_tuner(config.tuner, config.space, optimize_mode=config.direction, seed=config.seed,
+                             class_args=config.tuner_args)
+    except refused as exc:
+        raise ExportFormatError(f"{fields.path}: field 'study.tuner' does not make a tuner here: {exc}") from None
+    if config.assessor is not None:
+        try:
+            create_assessor(config.assessor, optimize_mode=config.direction, class_args=config.assessor_args)
+        except refused as exc:
+            raise ExportFormatError(
+                f"{fields.path}: field 'study.assessor' does not make an assessor here: {exc}"
+            ) from None
+    return tuner.space
+
+
+def _check_params(trial: Trial, space: SearchSpace, where: str, fields: _Fields) -> None:
+    """Every trial's parameters are a configuration of the tuner's space (``Distribution.contains``)."""
+    missing = [name for name in space if name not in trial.params]
+    extra = [name for name in trial.params if name not in space]
+    if missing or extra:
+        raise fields.fail(f"{where}.params", f"an object of exactly the parameters {list(space)!r}",
+                          dict(trial.params))
+    for name, distribution in space.items():
+        if not distribution.contains(trial.params[name]):
+            raise fields.fail(f"{where}.params.{name}", f"a value of {distribution!r}", trial.params[name])
+
+
+def _check_depth(document: Any, fields: _Fields) -> None:
+    """Refuse lists and objects nested deeper than MAX_DEPTH, naming the field. Without a loop of its
+    own, every later walk (the checks here, the store, a tuner comparing values) recurses once per
+    level and could exhaust Python's recursion limit on a document that parsed."""
+    stack: list[tuple[Any, int, Any]] = [(document, 0, None)]  # (value, depth, (parent entry, key))
+    while stack:
+        entry = stack.pop()
+        value, depth, _ = entry
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth == MAX_DEPTH:
+            keys = []
+            while entry[2] is not None:
+                entry, key = entry[2]
+                keys.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+            where = "".join(reversed(keys)).lstrip(".")
+            where = where if len(where) <= 80 else where[:77] + "..."
+            raise ExportFormatError(
+                f"{fields.path}: field {where!r} must nest lists and objects at most MAX_DEPTH = {MAX_DEPTH} "
+                "levels deep, it goes deeper"
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack.extend((child, depth + 1, (entry, key)) for key, child in items)
 
 
 def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Trial], str | None]:
     """Check a document parsed by ``decode_json``'s rules and rebuild its config, trials (by number)
     and study state."""
     fields = _Fields(path)
+    _check_depth(document, fields)
     if not isinstance(document, dict):
         raise fields.fail("<top level>", f'an object {{"format": "{FORMAT}", "version": {VERSION}, ...}}', document)
     fields.get(document, "format", "", repr(FORMAT), lambda x: x == FORMAT)
@@ -286,6 +372,9 @@ def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Tria
     repeated = [number for number, count in collections.Counter(t.number for t in trials).items() if count > 1]
     if repeated:
         raise ExportFormatError(f"{path}: field 'trials' must hold each trial number once; {repeated[0]} repeats")
+    space = _tuner_space(config, fields)
+    for i, trial in enumerate(trials):
+        _check_params(trial, space, f"trials[{i}]", fields)
     return config, sorted(trials, key=lambda t: t.number), study.get("state")
 
 
@@ -300,13 +389,19 @@ def read_study(path: str | os.PathLike) -> tuple[StudyConfig, list[Trial], str |
     finished, stopped, failed, or None where the writer did not say). Only parses JSON: never runs code.
 
     Raises ExportFormatError (naming the file and the field) for a file that is not JSON, another
-    format, a newer format version, or a missing or mistyped field.
+    format, a newer format version, a missing or mistyped field, a non-finite result, parameters
+    outside the space, or settings a Study would refuse: all of it checked before anything is written.
     """
     shown = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as f:
-            document = json.load(f, object_hook=_restore_float)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            document = decode_json(f.read())
+    except RecursionError:
+        raise ExportFormatError(
+            f"{shown}: not a JSON document Python can read (nested too deeply); expected an autotune_nb "
+            "study export"
+        ) from None
+    except ValueError as exc:  # not JSON, not UTF-8, or an integer beyond Python's 4300 digits
         raise ExportFormatError(
             f"{shown}: not a JSON document ({exc}); expected an autotune_nb study export"
         ) from None

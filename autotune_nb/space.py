@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import statistics
+import sys
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -32,12 +33,35 @@ _NO_DEFAULT = object()
 #: The standard normal (stdlib: importing scipy.special here would slow every worker's start).
 _STANDARD_NORMAL = statistics.NormalDist()
 
+#: The most choices a parameter may sit inside (a branch of a branch of ...). Every walk over a space
+#: (validation, flattening, tuners) recurses once per level: 32 is far beyond any real model family
+#: and far below Python's recursion limit.
+MAX_NESTING = 32
+#: A normal's values are taken to lie within mu +- GAUSSIAN_REACH * sigma: ``from_unit`` clips at
+#: 1e-12 (7.03 sigmas) and a draw beyond 10 sigmas has probability 1.5e-23. Its parameters must keep
+#: every value in that range a finite float (for a lognormal: exp of it finite and positive).
+GAUSSIAN_REACH = 10
+#: exp(y) is a finite float above 0 for |y| <= this (709.78).
+_LOG_FLOAT_MAX = math.log(sys.float_info.max)
+#: numpy draws randint values as int64; [low, high) must lie in [-2**63, 2**63].
+_INT64_BOUNDS = (-(2**63), 2**63)
+
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
+def _is_finite(x: Any) -> bool:
+    """A number that is a finite float: not NaN nor an infinity, nor an int too large for a float."""
+    try:
+        return _is_number(x) and math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 def _is_integral(x: Any) -> bool:
+    if isinstance(x, (int, np.integer)):  # exact, even beyond the float range
+        return not isinstance(x, bool)
     return _is_number(x) and float(x).is_integer()
 
 
@@ -138,20 +162,23 @@ class Choice(Distribution):
     type_name = "choice"
     numeric = False
 
-    def __init__(self, options: Sequence[Any], default: Any = _NO_DEFAULT):
+    def __init__(self, options: Sequence[Any], default: Any = _NO_DEFAULT, *, _path: tuple[str, ...] = ()):
         super().__init__(default)
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
             raise SearchSpaceError(
                 f"choice needs a list of options, got {options!r} of type {type(options).__name__}"
             )
         self.options = list(options)
-        # Nested sub-spaces, parsed once: option index -> SearchSpace.
+        # Nested sub-spaces, parsed once: option index -> SearchSpace. ``_path`` is this parameter's
+        # path when parsed from JSON (empty for an ``at.choice`` call), to name errors and count depth.
         self.subspaces: dict[int, SearchSpace] = {}
         for i, option in enumerate(self.options):
             # A dict with "_name" is a nested branch; a dict without is a plain value (NNI's Batch form).
             if isinstance(option, Mapping) and "_name" in option:
                 sub = {k: v for k, v in option.items() if k != "_name"}
-                self.subspaces[i] = SearchSpace(sub, _prefix=f"{option['_name']}.")
+                self.subspaces[i] = SearchSpace(sub, _path=(*_path, str(option["_name"])))
+        #: Levels of choices nested inside this one (0: no option holds a sub-space).
+        self.nesting = max((sub.nesting + 1 for sub in self.subspaces.values()), default=0)
 
     @property
     def is_nested(self) -> bool:
@@ -216,12 +243,24 @@ class Choice(Distribution):
         return values
 
     def validate(self, name: str) -> None:
+        """Options must be told apart by ``index_of`` (how a trial's value is matched back to its
+        option) and after an export: so no NaN in them, and no two alike by ``_option_key``."""
         if not self.options:
             raise SearchSpaceError(f"{name}: choice needs at least one option, got []")
-        labels = [json.dumps(self.option_label(i), sort_keys=True, default=repr) for i in range(len(self.options))]
-        duplicates = sorted({label for label in labels if labels.count(label) > 1})
-        if duplicates:
-            raise SearchSpaceError(f"{name}: choice options must be distinct, got {', '.join(duplicates)} twice")
+        seen: dict[str, int] = {}
+        for i in range(len(self.options)):
+            label = self.option_label(i)
+            if _contains_nan(label):
+                raise SearchSpaceError(
+                    f"{name}: choice options must not be or hold NaN (NaN equals nothing, not even itself, "
+                    f"so a trial's value could never be matched to its option), got option {i}: {label!r}"
+                )
+            first = seen.setdefault(_option_key(label), i)
+            if first != i:
+                raise SearchSpaceError(
+                    f"{name}: choice options must be distinct, got {self.option_label(first)!r} (option {first}) "
+                    f"and {label!r} (option {i}), which are the same value to a tuner and in a JSON export"
+                )
         for i, sub in self.subspaces.items():
             sub.validate(prefix=f"{name}.{self.option_label(i)}.")
         super().validate(name)
@@ -232,7 +271,38 @@ class Choice(Distribution):
 
 
 def _same_number(a: Any, b: Any) -> bool:
-    return _is_number(a) and _is_number(b) and float(a) == float(b)
+    return _is_number(a) and _is_number(b) and bool(a == b)  # exact: no float() of a huge int
+
+
+def _contains_nan(value: Any) -> bool:
+    """True for NaN or a list/tuple/dict holding one at any depth."""
+    if _is_number(value):
+        return bool(value != value)
+    if isinstance(value, Mapping):
+        return any(_contains_nan(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_contains_nan(v) for v in value)
+    return False
+
+
+def _option_key(label: Any) -> str:
+    """A text equal for two choice options exactly when a tuner or an export cannot tell them apart:
+    numbers by value (1 and 1.0, 0.0 and -0.0, as ``index_of`` compares them), tuples as lists and
+    dict keys as strings (as JSON writes them), other objects by ``repr`` (as ``config_key`` does)."""
+
+    def canonical(value: Any) -> Any:
+        if _is_number(value):
+            value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, int) and _is_finite(value) and float(value) == value:
+                return float(value)
+            return value + 0.0 if isinstance(value, float) else value
+        if isinstance(value, Mapping):
+            return {str(k): canonical(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [canonical(v) for v in value]
+        return value
+
+    return json.dumps(canonical(label), sort_keys=True, default=repr)
 
 
 class RandInt(Distribution):
@@ -268,12 +338,39 @@ class RandInt(Distribution):
     def validate(self, name: str) -> None:
         if not (_is_integral(self.low) and _is_integral(self.high)):
             raise SearchSpaceError(f"{name}: randint needs integer bounds [low, high), got {self.nni_value()!r}")
+        self.low, self.high = int(self.low), int(self.high)
         if not self.low < self.high:
             raise SearchSpaceError(
                 f"{name}: randint needs low < high (high is exclusive), got {self.nni_value()!r}"
             )
-        self.low, self.high = int(self.low), int(self.high)
+        if not (_INT64_BOUNDS[0] <= self.low and self.high <= _INT64_BOUNDS[1]):
+            raise SearchSpaceError(
+                f"{name}: randint needs -2**63 <= low < high <= 2**63 (values are drawn as int64), "
+                f"got {self.nni_value()!r}"
+            )
         super().validate(name)
+
+
+def _check_numbers(dist: "_Bounded | _Gaussian", name: str, shape: str) -> None:
+    """The ``_value`` of a uniform or normal type: ``shape`` (e.g. "[low, high, q]") finite numbers."""
+    spec = f"{dist.type_name}{dist.nni_value()!r}"
+    values = dist.nni_value()
+    if len(values) != shape.count(",") + 1 or not all(_is_number(v) for v in values):
+        raise SearchSpaceError(f"{name}: {dist.type_name} needs {shape} numbers, got {spec}")
+    if not all(_is_finite(v) for v in values):
+        raise SearchSpaceError(f"{name}: {dist.type_name} needs finite {shape}, got {spec}")
+
+
+def _check_quantum(dist: "_Bounded | _Gaussian", name: str, reach: float) -> None:
+    """A q-type computes round(x / q) * q: q > 0, and x / q finite for every value x up to ``reach``."""
+    if not dist.quantized:
+        return
+    if not dist.q > 0:
+        raise SearchSpaceError(f"{name}: {dist.type_name} needs q > 0, got q={dist.q!r}")
+    if not math.isfinite(reach / float(dist.q)):
+        raise SearchSpaceError(
+            f"{name}: {dist.type_name} needs value / q finite for values up to {reach:g}, got q={dist.q!r}"
+        )
 
 
 class _Bounded(Distribution):
@@ -336,21 +433,16 @@ class _Bounded(Distribution):
         return sorted(values)
 
     def validate(self, name: str) -> None:
-        spec = f"{self.type_name}{self.nni_value()!r}"
-        expected = 3 if self.quantized else 2
-        if len(self.nni_value()) != expected or not all(_is_number(v) for v in self.nni_value()):
-            shape = "[low, high, q]" if self.quantized else "[low, high]"
-            raise SearchSpaceError(f"{name}: {self.type_name} needs {shape} numbers, got {spec}")
-        if not all(math.isfinite(v) for v in self.nni_value()):
-            raise SearchSpaceError(f"{name}: {self.type_name} needs finite bounds, got {spec}")
+        _check_numbers(self, name, "[low, high, q]" if self.quantized else "[low, high]")
+        bounds = [self.low, self.high]
         if self.log and not 0 < self.low < self.high:
-            raise SearchSpaceError(
-                f"{name}: {self.type_name} needs 0 < low < high, got {[self.low, self.high]!r}"
-            )
+            raise SearchSpaceError(f"{name}: {self.type_name} needs 0 < low < high, got {bounds!r}")
         if not self.low < self.high:
-            raise SearchSpaceError(f"{name}: {self.type_name} needs low < high, got {[self.low, self.high]!r}")
-        if self.quantized and not self.q > 0:
-            raise SearchSpaceError(f"{name}: {self.type_name} needs q > 0, got q={self.q!r}")
+            raise SearchSpaceError(f"{name}: {self.type_name} needs low < high, got {bounds!r}")
+        if not self.log and not math.isfinite(float(self.high) - float(self.low)):
+            # Drawing and encoding scale by high - low: uniform(-1e308, 1e308) would overflow there.
+            raise SearchSpaceError(f"{name}: {self.type_name} needs high - low finite, got {bounds!r}")
+        _check_quantum(self, name, max(abs(float(self.low)), abs(float(self.high))))
         super().validate(name)
 
 
@@ -416,22 +508,28 @@ class _Gaussian(Distribution):
         return self._finish(self.mu + self.sigma * _STANDARD_NORMAL.inv_cdf(u))
 
     def contains(self, value: Any) -> bool:
-        if not _is_number(value) or not math.isfinite(value) or (self.log and value < 0):
+        if not _is_finite(value) or (self.log and value < 0):
             return False
         if self.quantized:
             return math.isclose(value / self.q, round(value / self.q), rel_tol=1e-9, abs_tol=1e-9)
         return not self.log or value > 0
 
     def validate(self, name: str) -> None:
-        spec = f"{self.type_name}{self.nni_value()!r}"
-        expected = 3 if self.quantized else 2
-        if len(self.nni_value()) != expected or not all(_is_number(v) for v in self.nni_value()):
-            shape = "[mu, sigma, q]" if self.quantized else "[mu, sigma]"
-            raise SearchSpaceError(f"{name}: {self.type_name} needs {shape} numbers, got {spec}")
+        """Beyond finite numbers and sigma > 0: every value within GAUSSIAN_REACH sigmas of mu must be
+        a finite float, for a lognormal exp of it too (finite and above 0, so that log maps it back)."""
+        _check_numbers(self, name, "[mu, sigma, q]" if self.quantized else "[mu, sigma]")
         if not self.sigma > 0:
             raise SearchSpaceError(f"{name}: {self.type_name} needs sigma > 0, got sigma={self.sigma!r}")
-        if self.quantized and not self.q > 0:
-            raise SearchSpaceError(f"{name}: {self.type_name} needs q > 0, got q={self.q!r}")
+        extent = abs(float(self.mu)) + GAUSSIAN_REACH * float(self.sigma)
+        limit = _LOG_FLOAT_MAX if self.log else sys.float_info.max
+        if not extent <= limit:
+            why = f"values reach {GAUSSIAN_REACH} sigmas from mu"
+            why += "; exp of them must be finite" if self.log else ""
+            raise SearchSpaceError(
+                f"{name}: {self.type_name} needs |mu| + {GAUSSIAN_REACH} * sigma <= {limit:.6g} ({why}), "
+                f"got mu={self.mu!r}, sigma={self.sigma!r}"
+            )
+        _check_quantum(self, name, math.exp(extent) if self.log else extent)
         super().validate(name)
 
 
@@ -467,7 +565,16 @@ DISTRIBUTIONS: dict[str, type[Distribution]] = {
 }
 
 
-def _from_nni(name: str, spec: Any) -> Distribution:
+def _from_nni(path: tuple[str, ...], spec: Any) -> Distribution:
+    """The distribution of the parameter at ``path`` (parameter, branch, parameter, ... names)."""
+    name = ".".join(path)
+    # A parameter sits inside len(path) // 2 choices (an at.choice's own path lacks its name);
+    # a declared choice brings its own levels. Checked before parsing deeper, so JSON recursion stops here.
+    depth = len(path) // 2 + (spec.nesting if isinstance(spec, Choice) else 0)
+    if depth > MAX_NESTING:
+        raise SearchSpaceError(
+            f"{name}: choices nest {depth} levels deep here; at most MAX_NESTING = {MAX_NESTING} are allowed"
+        )
     if isinstance(spec, Distribution):
         return spec
     if not isinstance(spec, Mapping) or "_type" not in spec or "_value" not in spec:
@@ -489,7 +596,7 @@ def _from_nni(name: str, spec: Any) -> Distribution:
         raise SearchSpaceError(f"{name}: _value of {type_name} must be a list, got {value!r}")
     default = spec.get("_default", _NO_DEFAULT)
     if cls is Choice:
-        return Choice(value, default=default)
+        return Choice(value, default=default, _path=path)
     arity = 2 if cls in (RandInt, Uniform, LogUniform, Normal, LogNormal) else 3
     if len(value) != arity:
         raise SearchSpaceError(
@@ -529,7 +636,7 @@ class SearchSpace(Mapping[str, Distribution]):
         True
     """
 
-    def __init__(self, spec: Mapping[str, Any] | "SearchSpace", *, _prefix: str = ""):
+    def __init__(self, spec: Mapping[str, Any] | "SearchSpace", *, _path: tuple[str, ...] = ()):
         if isinstance(spec, SearchSpace):
             spec = spec.params
         if not isinstance(spec, Mapping):
@@ -540,8 +647,10 @@ class SearchSpace(Mapping[str, Distribution]):
         for name, param in spec.items():
             if not isinstance(name, str) or not name:
                 raise SearchSpaceError(f"parameter names must be non-empty strings, got {name!r}")
-            self.params[name] = _from_nni(_prefix + name, param)
-        if not _prefix:
+            self.params[name] = _from_nni((*_path, name), param)
+        #: Levels of nested choices in this space (0: none).
+        self.nesting = max((d.nesting for d in self.params.values() if isinstance(d, Choice)), default=0)
+        if not _path:
             self.validate()
         self._dimensions: list[Dimension] | None = None
 

@@ -30,7 +30,8 @@ from autotune_nb.trial import Trial, TrialState
 
 CONFIG = make_config("digits", tuner="TPE", tuner_args={"n_startup_jobs": 5}, assessor="Medianstop",
                      assessor_args={"start_step": 2}, direction="minimize", seed=3)
-TRIALS = [full_trial(0), succeeded(1, 0.25), running_trial(2),
+# Reports are finite numbers now (live and in documents); full_trial's infinite one is the store's case.
+TRIALS = [full_trial(0).replace(intermediates=((1, 0.5), (2, 0.75), (5, 0.8))), succeeded(1, 0.25), running_trial(2),
           running_trial(3).replace(state=TrialState.FAILED, error="Traceback...", reason="ValueError: x")]
 
 
@@ -67,7 +68,7 @@ def test_the_file_is_strict_json_even_with_infinite_values(exported):
 
     with open(exported, encoding="utf-8") as f:
         doc = json.load(f, parse_constant=refuse)
-    assert doc["trials"][0]["intermediates"][-1] == [5, {"$float": "Infinity"}]
+    assert doc["trials"][0]["metrics"]["worst"] == {"$float": "-Infinity"}
 
 
 def test_trials_are_written_by_number_and_read_back_sorted(tmp_path):
@@ -217,13 +218,21 @@ def test_code_in_a_document_stays_text(tmp_path):
     marker = tmp_path / "pwned"
     payload = f"__import__('os').system('touch {marker}')"
     doc = document()
-    doc["study"]["tuner"]["name"] = payload
-    doc["trials"][1]["params"] = {"lr": payload, "py/object": "os.system", "__reduce__": [payload]}
+    doc["study"]["name"] = payload
+    doc["trials"][1]["metrics"] = {"lr": payload, "py/object": "os.system", "__reduce__": [payload]}
     doc["trials"][1]["error"] = payload
     config, trials = read_json(write_document(tmp_path, doc))
-    assert config.tuner == payload
-    assert trials[1].params == {"lr": payload, "py/object": "os.system", "__reduce__": [payload]}
+    assert config.name == payload
+    assert trials[1].metrics == {"lr": payload, "py/object": "os.system", "__reduce__": [payload]}
     assert trials[1].error == payload
+    # Where a name or a value is looked up, code is only an unknown name or a value outside the space.
+    doc["study"]["tuner"]["name"] = payload
+    with pytest.raises(ExportFormatError, match="'study.tuner' does not make a tuner here: unknown tuner"):
+        read_json(write_document(tmp_path, doc))
+    doc = document()
+    doc["trials"][1]["params"]["lr"] = payload
+    with pytest.raises(ExportFormatError, match=r"'trials\[1\]\.params\.lr' must be a value of loguniform"):
+        read_json(write_document(tmp_path, doc))
     assert not marker.exists()
 
 
