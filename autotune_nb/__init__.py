@@ -21,8 +21,10 @@ from .errors import (
     CaptureError,
     ConfigurationError,
     ExportFormatError,
+    ReportFromThreadError,
     SearchSpaceError,
     StoreError,
+    StudyBusyError,
     TrialStopped,
     UnsupportedSpaceError,
 )
@@ -42,8 +44,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "AutotuneError", "CaptureError", "ConfigurationError", "ExportFormatError", "SearchSpaceError", "StoreError",
-    "TrialStopped", "UnsupportedSpaceError", "Trial", "TrialState", "report", *_LAZY,
+    "AutotuneError", "CaptureError", "ConfigurationError", "ExportFormatError", "ReportFromThreadError",
+    "SearchSpaceError", "StoreError", "StudyBusyError", "TrialStopped", "UnsupportedSpaceError", "Trial", "TrialState", "report", *_LAZY,
 ]
 
 

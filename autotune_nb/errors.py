@@ -27,6 +27,11 @@ class TrialStopped(AutotuneError):
     """
 
 
+class ReportFromThreadError(AutotuneError, RuntimeError):
+    """``at.report`` was called from a thread whose trial cannot be told (a thread left over from an
+    earlier trial, or any thread under a pool that runs several trials in one process)."""
+
+
 class StoreError(AutotuneError):
     """The SQLite store cannot be read or written, or a named study is not in it."""
 

@@ -3,23 +3,33 @@
 A worker (or the in-process runner) installs a ``TrialContext`` while a trial's code runs;
 ``report(value, step)`` finds it through a context variable. Outside a study there is none and
 ``report`` returns without doing anything, so the same code runs plainly.
+
+A thread the trial starts does not inherit context variables. Its report is delivered where the
+process runs one trial at a time for the study alone (a local worker, ``dedicate_process``): the
+one running trial is then the thread's, unless the thread was already alive when that trial
+began (left over from an earlier trial). Elsewhere (the inline pool shares the notebook's process,
+a Dask worker runs several trials in threads) a report from a thread without a trial cannot be
+matched to one, and raises ``ReportFromThreadError`` rather than being lost.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
-import os
-import traceback
 import numbers
+import os
+import threading
+import traceback
 from typing import Any, Callable, Iterator, Mapping
 
-from ..errors import TrialStopped
-from ..trial import InvalidResultError
+from ..errors import ReportFromThreadError, TrialStopped
+from ..trial import InvalidResultError, finite_number
 from .base import Outcome
 
 _current: contextvars.ContextVar["TrialContext | None"] = contextvars.ContextVar("autotune_trial", default=None)
+_running: list["TrialContext"] = []  # every trial running in this process, for reports from threads
+_running_lock = threading.Lock()
+_dedicated = False  # set by dedicate_process()
 
 
 #: How a report reaches the study: ``deliver(trial_number, step, value)``, True meaning "stop".
@@ -27,77 +37,128 @@ Deliver = Callable[[int, int, float], bool]
 
 
 class TrialContext:
-    """What trial code can reach of its study while it runs: ``report``."""
+    """What trial code can reach of its study while it runs: ``report``.
+
+    ``threads_before`` are the threads alive when the trial began: none of them is the trial's.
+    """
 
     def __init__(self, trial_number: int, deliver: Deliver):
         self.trial_number = trial_number
         self.step = 0
+        self.threads_before = frozenset(threading.enumerate())
         self._deliver = deliver
+        self._lock = threading.Lock()  # the trial's threads may report at once: one step each
 
     def report(self, value: Any, step: int | None = None) -> None:
         number = _as_report_value(value)
         if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Integral)):
             raise InvalidResultError(f"at.report got step={step!r}: a step is an integer (or leave it out)")
-        self.step = self.step + 1 if step is None else int(step)
-        if self._deliver(self.trial_number, self.step, number):
-            raise TrialStopped(f"trial {self.trial_number} stopped early by the assessor at step {self.step}")
+        with self._lock:
+            self.step = self.step + 1 if step is None else int(step)
+            reported_step = self.step
+            stop = self._deliver(self.trial_number, reported_step, number)
+        if stop:
+            raise TrialStopped(f"trial {self.trial_number} stopped early by the assessor at step {reported_step}")
 
 
 def run_with_reports(fn: Callable[[dict], Any], trial_number: int, params: Mapping[str, Any],
-                     deliver: Deliver) -> Outcome:
+                     deliver: Deliver, *, in_worker: bool) -> Outcome:
     """Run one trial with ``report`` wired to ``deliver``; its end, whatever it is, as an Outcome.
 
     The one place where a trial's result, early stop or own error (``sys.exit()`` included) is
-    told apart, for every pool.
+    told apart, for every pool. ``in_worker``: the trial runs in a pool's worker (a process, or a
+    Dask worker thread), where any exception is the trial's own, a ``KeyboardInterrupt`` included
+    (local workers ignore Ctrl-C, so the trial's code raised it). In the study's own thread (the
+    inline pool) a ``KeyboardInterrupt`` is the user's Ctrl-C or Jupyter interrupt: it propagates
+    to the study loop, which cancels the run.
     """
+    own_errors = BaseException if in_worker else (Exception, SystemExit)
     try:
         with active(TrialContext(trial_number, deliver)):
             result = fn(dict(params))
     except TrialStopped:
         return Outcome(trial_number, "stopped")
-    except (Exception, SystemExit) as exc:
+    except own_errors as exc:
         return error_outcome(trial_number, exc)
     return Outcome(trial_number, "result", result=result)
 
 
 def error_outcome(trial_number: int, exc: BaseException) -> Outcome:
-    return Outcome(trial_number, "error", error=format_trial_error(exc), reason=f"{type(exc).__name__}: {exc}")
+    message = str(exc)
+    reason = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return Outcome(trial_number, "error", error=format_trial_error(exc), reason=reason)
 
 
 def _as_report_value(value: Any) -> float:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         if "default" not in value:
             raise InvalidResultError(f"at.report got {value!r}: a dict needs a 'default' key (NNI's form)")
         value = value["default"]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidResultError(f"at.report got {value!r} of type {type(value).__name__}: report a number") from None
-    if math.isnan(number) or isinstance(value, bool):
-        raise InvalidResultError(f"at.report got {value!r}: report a finite number")
-    return number
+    return finite_number(value, what="the value given to at.report")
 
 
 @contextlib.contextmanager
 def active(context: TrialContext) -> Iterator[TrialContext]:
     token = _current.set(context)
+    with _running_lock:
+        _running.append(context)
     try:
         yield context
     finally:
+        with _running_lock:
+            _running.remove(context)
         _current.reset(token)
+
+
+def dedicate_process() -> None:
+    """Declare this process a worker that runs one trial at a time, for one study: a report from a
+    thread without a trial context then goes to the running trial. Called by local workers."""
+    global _dedicated
+    _dedicated = True
 
 
 def current() -> TrialContext | None:
     return _current.get()
 
 
+def _reporting_context() -> TrialContext | None:
+    """The trial a report belongs to: its thread's, else the one a thread's report goes to (module
+    docstring); None outside a study. Raises ``ReportFromThreadError`` where it cannot be told."""
+    context = _current.get()
+    if context is not None:
+        return context
+    with _running_lock:
+        running = list(_running)
+    thread = threading.current_thread()
+    if _dedicated:
+        if len(running) == 1 and thread not in running[0].threads_before:
+            return running[0]
+        raise ReportFromThreadError(
+            f"at.report was called from thread {thread.name!r}, which no running trial started (it was "
+            "alive before the running trial began, or its own trial has ended): the report cannot be "
+            "delivered. Join the threads a trial starts before the trial returns"
+        )
+    if not running:
+        return None  # plain code, outside any study
+    numbers_running = ", ".join(str(c.trial_number) for c in running)
+    raise ReportFromThreadError(
+        f"at.report was called from thread {thread.name!r}, which runs no trial, while trial(s) "
+        f"{numbers_running} run in this process: new threads do not inherit the trial, and this pool (inline, "
+        "or Dask, whose workers run several trials at once) cannot tell which trial the report belongs to. "
+        "Call at.report from the trial's own thread, or run the study with executor='local', where a "
+        "trial's threads may report"
+    )
+
+
 def report(value: Any, step: int | None = None) -> None:
     """Send an intermediate result of the running trial to its study.
 
     ``step`` defaults to 1, 2, 3, ... per call. Raises ``TrialStopped`` when the study's assessor
-    decided to stop this trial: let it propagate. Outside a study this does nothing.
+    decided to stop this trial: let it propagate (from a thread the trial started, the stop is
+    raised in that thread: end the trial with it). Outside a study this does nothing; a report
+    that cannot reach its trial raises ``ReportFromThreadError`` (module docstring).
     """
-    context = _current.get()
+    context = _reporting_context()
     if context is not None:
         context.report(value, step)
 

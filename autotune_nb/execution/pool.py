@@ -6,8 +6,9 @@ trial grabs a GPU by accident) and the OpenMP/MKL/OpenBLAS thread caps share the
 slots, as joblib does. A worker therefore never touches two GPUs, and ``trials_per_gpu`` bounds how
 many trials share one. (``get_reusable_executor`` is one executor per process, so it cannot do this.)
 
-The trial function is pickled once per study into a private temp file; each worker loads it on
-its first job and keeps it. A job's outcome reaches the study through the future's done-callback.
+The trial function is pickled once per study into a file of the run's private temp folder
+(``scratch.py``: removed at shutdown, swept after a killed study); each worker loads it on its
+first job and keeps it. A job's outcome reaches the study through the future's done-callback.
 A worker that dies ends its trial "died" with the cause; only its slot's executor is rebuilt.
 
 Example:
@@ -23,7 +24,6 @@ import functools
 import numbers
 import os
 import re
-import tempfile
 import threading
 import traceback
 import uuid
@@ -35,7 +35,7 @@ from loky import ProcessPoolExecutor, cpu_count
 from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
 from ..errors import ConfigurationError
-from . import worker
+from . import scratch, worker
 from .base import EventSink, Outcome, Pool, Slot, TrialJob
 from .channel import ReportServer
 
@@ -166,6 +166,7 @@ class LocalPool(Pool):
         self._sink: EventSink | None = None
         self._server: ReportServer | None = None
         self._study: worker.StudyHandle | None = None
+        self._folder: str | None = None
 
     # --- Pool ------------------------------------------------------------------------------------
     def start(self, fn: Callable[[dict], Any], sink: EventSink) -> None:
@@ -177,7 +178,11 @@ class LocalPool(Pool):
         self._sink, self._closed = sink, False
         try:
             self._server = ReportServer(sink.on_report)
-            self._study = worker.StudyHandle(uuid.uuid4().hex, _write_private_file(payload), self._server.endpoint)
+            self._folder = scratch.make_run_folder()
+            function_path = os.path.join(self._folder, "function.pkl")
+            with open(function_path, "wb") as file:
+                file.write(payload)
+            self._study = worker.StudyHandle(uuid.uuid4().hex, function_path, self._server.endpoint)
             self._workers = [_SlotWorker(self._new_executor(slot)) for slot in self.slots]
             self._warm_up_all(fn)
         except BaseException:
@@ -214,7 +219,7 @@ class LocalPool(Pool):
             self._sink.on_outcome(Outcome(run.trial_number, "died", reason=f"worker terminated: {reason}"))
 
     def shutdown(self) -> None:
-        """Kill every worker, close the report channel and remove the pickled function."""
+        """Kill every worker, close the report channel and remove the run's folder (the pickled function)."""
         with self._lock:
             self._closed = True
             executors = [slot_worker.executor for slot_worker in self._workers]
@@ -224,9 +229,10 @@ class LocalPool(Pool):
         if self._server is not None:
             self._server.close()
             self._server = None
-        if self._study is not None:
-            _remove(self._study.function_path)
-            self._study = None
+        self._study = None
+        if self._folder is not None:
+            scratch.remove_run_folder(self._folder)
+            self._folder = None
 
     # --- internals -------------------------------------------------------------------------------
     def _new_executor(self, slot: Slot) -> ProcessPoolExecutor:
@@ -297,20 +303,6 @@ def _pickle_function(fn: Callable) -> bytes:
             "Create what it needs (locks, open files, connections) inside the function, "
             "or run it with executor='inline'."
         ) from exc
-
-
-def _write_private_file(payload: bytes) -> str:
-    descriptor, path = tempfile.mkstemp(prefix="autotune-trial-", suffix=".pkl")  # mode 0600
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(payload)
-    return path
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
 
 
 def _name_of(fn: Callable) -> str:

@@ -6,8 +6,9 @@ its channel connection for the study it last served, so the function crosses the
 once per worker, not once per trial. Dask workers share no file system with the study: there the
 pool ``install``s the pickled function in each worker process ahead of its jobs instead.
 
-The trial's own exception comes back as formatted text (the exception object may not pickle);
-``TrialStopped`` becomes the "stopped" outcome. Only a dying process escapes: the pool sees that.
+The trial's own exception comes back as formatted text (the exception object may not pickle), a
+``KeyboardInterrupt`` the trial raised included; ``TrialStopped`` becomes the "stopped" outcome.
+Only a dying process escapes: the pool sees that.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import cloudpickle
 
 from .base import Outcome
 from .channel import Endpoint, ReportClient
-from .context import error_outcome, run_with_reports
+from .context import dedicate_process, error_outcome, run_with_reports
 
 #: Seconds between two checks that the study process (the worker's parent) is still alive.
 ORPHAN_CHECK_INTERVAL = 1.0
@@ -64,8 +65,12 @@ def initialize_worker() -> None:
 
     A study process that dies without shutting its pool down (a killed kernel) must not leave its
     workers running, busy or idle: a watchdog thread ends the worker once its parent is gone.
+
+    The worker runs one trial at a time for one study, so ``at.report`` from a thread a trial
+    started can be delivered to that trial (``context.dedicate_process``).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    dedicate_process()
     parent = os.getppid()
 
     def exit_when_orphaned() -> None:
@@ -121,4 +126,4 @@ def run_trial(job: WorkerJob) -> Outcome:
         study = load(job.study)
     except Exception as exc:  # the function could not be loaded here: this trial fails with why
         return error_outcome(job.trial_number, exc)
-    return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report)
+    return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report, in_worker=True)

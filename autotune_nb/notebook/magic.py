@@ -9,8 +9,6 @@ import functools
 import json
 import os
 import re
-import shutil
-import tempfile
 import threading
 from typing import Any, Callable
 
@@ -21,6 +19,7 @@ from IPython.display import display
 
 from ..errors import AutotuneError
 from ..execution.pool import plan_slots
+from ..execution.scratch import make_run_folder, remove_run_folder
 from ..space import SearchSpace
 from .capture import CellTrial, capture
 from .cell import compile_cell
@@ -114,6 +113,8 @@ class AutotuneMagics(Magics):
     @argument("--seed", type=int, default=None, help="random seed of the tuner")
     @argument("--timeout", default=None, help="maximum study duration, e.g. 1h (NNI maxExperimentDuration)")
     @argument("--trial-timeout", default=None, help="maximum duration of one trial, e.g. 10m")
+    @argument("--max-failures", type=int, default=None,
+              help="stop the run when its first N trials all fail (default 5; 0: never)")
     @argument("--background", action="store_true", help="return at once and run the study from a thread")
     @argument("--out", default="_study", help="variable that receives the study (default _study)")
     @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME")
@@ -155,6 +156,8 @@ class AutotuneMagics(Magics):
         file_space = load_space_option(args.space, user_ns)
         if args.trials < 1:
             raise UsageError(f"--trials {args.trials} must be at least 1")
+        if args.max_failures is not None and args.max_failures < 0:
+            raise UsageError(f"--max-failures {args.max_failures} must be 0 (never stop) or more")
         plan_slots(args.concurrency, gpus, args.trials_per_gpu)  # refuses contradicting settings now
 
         if args.resume and not args.name:
@@ -167,16 +170,16 @@ class AutotuneMagics(Magics):
         space = SearchSpace({**file_space, **program.declared})
 
         # Everything that can fail on the user's input comes before the study enters the store.
-        folder = tempfile.mkdtemp(prefix="autotune-")
+        folder = make_run_folder()  # removed below; swept by a later run if this process is killed
         try:
             layout = capture(program.reads, user_ns, folder)
             study = self._open_study(args, space, tuner_args, assessor_args)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_run_folder(folder)
             raise
         trial = CellTrial(program, folder, layout, cell_text="%%autotune\n" + cell)
         run = functools.partial(study.resume if args.resume else study.run, trial, args.trials,
-                                max_duration=max_duration, trial_timeout=trial_timeout,
+                                max_duration=max_duration, trial_timeout=trial_timeout, max_failures=args.max_failures,
                                 concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
         user_ns[args.out] = study
         dashboard = Dashboard(study, total=len(study.trials) + args.trials, background=args.background)
@@ -189,7 +192,7 @@ class AutotuneMagics(Magics):
             run()
         finally:
             dashboard.finish(study.state or "failed")
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_run_folder(folder)
         print(summary(study))
         return study
 
@@ -216,7 +219,7 @@ class AutotuneMagics(Magics):
                 run()
             finally:
                 dashboard.finish(study.state or "failed")
-                shutil.rmtree(folder, ignore_errors=True)
+                remove_run_folder(folder)
 
         thread = threading.Thread(target=run_and_clean_up, name=f"autotune-{study.name}", daemon=True)
         self.background[study.name] = (study, thread)
@@ -252,9 +255,9 @@ class AutotuneMagics(Magics):
         return None
 
     def _list(self):
-        from ..store import StudyStore
+        from ..store import shared_store
 
-        rows = StudyStore().list_studies()
+        rows = shared_store().list_studies()
         if not rows:
             print("no study in the store yet")
             return None
@@ -262,7 +265,8 @@ class AutotuneMagics(Magics):
         print(header)
         for row in rows:
             best = "-" if row.best_value is None else f"{row.best_value:.6g}"
-            print(f"{row.name:24} {row.state:10} {row.tuner:12} {row.n_trials:>6}  {best}")
+            problem = f"  ({row.problem})" if row.problem else ""
+            print(f"{row.name:24} {row.state:10} {row.tuner:12} {row.n_trials:>6}  {best}{problem}")
         return None
 
     def _show(self, name: str):

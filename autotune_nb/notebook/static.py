@@ -9,6 +9,13 @@
   comes from the user (names, parameter values, errors) goes through ``html.escape``;
 * ``text/plain``: one line, for consoles.
 
+A notebook file keeps its outputs, so the bundle is capped; the whole study stays in the store.
+The document holds each trial slimmed to what the views draw (``_slim``: a 5,000-step curve per
+trial would otherwise weigh more than the rest), and a study of more than ``SHOWN_TRIALS`` trials
+puts only that many in the document and the chart (``shown_trials``), which both say so. The
+document carries ``trials_total``, ``trials_shown`` and ``counts`` (per state, of the whole study),
+and ``note`` when it shows only part of the study.
+
 The table builders are shared with the live dashboard, which shows the same tables.
 """
 
@@ -27,6 +34,12 @@ from .charts import FINISHED_STATES, STATE_COLORS, TrialRow, format_duration, fo
 
 MIME_TYPE = "application/vnd.autotune.study+json"
 
+#: The most trials a saved notebook holds of one study (a bundle then stays well under 100 kB).
+SHOWN_TRIALS = 150
+#: How many of them are the latest trials, and how many the best (the table's rows).
+LATEST_TRIALS = 40
+TOP_N = 10
+
 _SVG_WIDTH, _SVG_HEIGHT = 560, 220
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 16, 12, 30
 
@@ -38,25 +51,74 @@ def _esc(value: Any) -> str:
 def study_mimebundle(config: StudyConfig, trials: Sequence[Trial], state: str) -> dict[str, Any]:
     """The output bundle of an ended study; ``state`` is one of running, finished, stopped, failed."""
     columns = charts.columns_of(trials)
-    best = charts.progress(columns, config.direction, None, None).best
+    summary = charts.progress(columns, config.direction, None, None)
+    shown = shown_trials(columns, config.direction)
+    best = summary.best
     shown_best = "none yet" if best is None else f"{format_value(best.value)} (trial {best.number})"
     return {
-        MIME_TYPE: study_to_document(config, trials, state=state),
-        "text/html": study_html(config, trials, state),
+        MIME_TYPE: _document(config, summary, shown, state),
+        "text/html": _html(config, columns, summary, shown, state, TOP_N),
         "text/plain": f"<Study {config.name!r} {state}: {len(trials)} trials, best {shown_best}>",
     }
 
 
-def study_html(config: StudyConfig, trials: Sequence[Trial], state: str, top_n: int = 10) -> str:
+def study_html(config: StudyConfig, trials: Sequence[Trial], state: str, top_n: int = TOP_N) -> str:
     columns = charts.columns_of(trials)
     summary = charts.progress(columns, config.direction, None, None)
-    results = charts.results_chart(columns, config.direction)
+    return _html(config, columns, summary, shown_trials(columns, config.direction), state, top_n)
+
+
+def shown_trials(columns: charts.Columns, direction: str, limit: int = SHOWN_TRIALS) -> tuple[Trial, ...]:
+    """The trials a saved notebook shows, by number: all of them up to ``limit``. Beyond, ``limit``
+    of them, taken in this order: the best ``TOP_N`` (the table), the trials that improved the best
+    so far (the chart's best line stays exact), the latest ``LATEST_TRIALS``, an even sample."""
+    count = len(columns.trials)
+    if count <= limit:
+        return columns.trials
+    wanted = [row.number for row in charts.top_trials(columns, direction, TOP_N)]
+    wanted += charts.results_chart(columns, direction).best_numbers.astype(int).tolist()
+    wanted += columns.numbers[-LATEST_TRIALS:].tolist()
+    wanted += columns.numbers[np.linspace(0, count - 1, limit).astype(int)].tolist()
+    chosen = np.sort(np.fromiter(dict.fromkeys(wanted), dtype=np.int64)[:limit])
+    return tuple(columns.trials[i] for i in np.searchsorted(columns.numbers, chosen))
+
+
+def shown_note(config: StudyConfig, shown: int, total: int) -> str | None:
+    """What the output says when it shows only part of the study; None when it shows all of it."""
+    if shown == total:
+        return None
+    return (f"Showing {shown} of {total} trials: the best, the latest and a sample. The whole study is in "
+            f"the store: %autotune export {config.name} PATH, or study.to_json(PATH).")
+
+
+def _slim(trial: Trial) -> Trial:
+    """A trial as the notebook's document keeps it: its last intermediate result (the chart's
+    point), no extra metrics, and the last line of its traceback."""
+    lines = (trial.error or "").strip().splitlines()
+    return trial.replace(intermediates=trial.intermediates[-1:], metrics={}, error=lines[-1] if lines else None)
+
+
+def _document(config: StudyConfig, summary: charts.Progress, shown: Sequence[Trial], state: str) -> dict[str, Any]:
+    total = sum(summary.counts.values())
+    document = study_to_document(config, [_slim(t) for t in shown], state=state)
+    document.update(trials_total=total, trials_shown=len(shown), counts=dict(summary.counts))
+    note = shown_note(config, len(shown), total)
+    if note:
+        document["note"] = note
+    return document
+
+
+def _html(config: StudyConfig, columns: charts.Columns, summary: charts.Progress, shown: Sequence[Trial],
+          state: str, top_n: int) -> str:
+    results = charts.results_chart(charts.columns_of(shown), config.direction)
     rows = charts.top_trials(columns, config.direction, top_n)
     failures = charts.latest_failures(columns, 5)
+    note = shown_note(config, len(shown), len(columns.trials))
     parts = [
         '<div class="autotune-static">',
         header_html(config, state),
         f'<div class="autotune-counts">{counts_html(summary)}</div>',
+        f'<p class="autotune-shown-note">{_esc(note)}</p>' if note else "",
         best_html(summary.best, config.direction),
         results_svg(results, title=f"{config.name}: result per trial"),
         legend_html(),

@@ -57,7 +57,13 @@ interface StudyView {
   tuner: string;
   assessor: string;
   paramNames: string[];
+  /** The trials the document holds: all of them, or a sample when `note` says so. */
   trials: TrialView[];
+  /** The study's trial count and count per state: the document's, else those of `trials`. */
+  total: number;
+  counts: Map<string, number>;
+  /** Set when the document holds only part of the study (a saved notebook caps it). */
+  note: string | null;
 }
 
 // --- reading the document ---------------------------------------------------------------------
@@ -135,6 +141,22 @@ function paramNamesOf(space: unknown, trials: TrialView[]): string[] {
   return [...names];
 }
 
+/** Trials per state: the document's `counts` (of the whole study), else counted from `trials`. */
+function countsOf(counts: unknown, trials: TrialView[]): Map<string, number> {
+  const result = new Map<string, number>();
+  if (isObject(counts)) {
+    Object.keys(counts).forEach(state => {
+      const count = numberOf(counts[state]);
+      if (count !== null && count > 0) {
+        result.set(state.toUpperCase(), count);
+      }
+    });
+    return result;
+  }
+  trials.forEach(t => result.set(t.state, (result.get(t.state) ?? 0) + 1));
+  return result;
+}
+
 /** The study, or a message saying why this document cannot be shown. */
 export function readDocument(data: unknown): StudyView | string {
   if (!isObject(data)) {
@@ -162,6 +184,7 @@ export function readDocument(data: unknown): StudyView | string {
     .map((trial, index) => trialOf(trial, index))
     .filter((trial): trial is TrialView => trial !== null)
     .sort((a, b) => a.number - b.number);
+  const total = numberOf(data.trials_total);
   return {
     name: stringOf(study.name, 'unnamed study'),
     state: typeof study.state === 'string' ? study.state : null,
@@ -169,7 +192,10 @@ export function readDocument(data: unknown): StudyView | string {
     tuner: pluginName(study.tuner, 'unknown'),
     assessor: pluginName(study.assessor, 'none'),
     paramNames: paramNamesOf(study.space, trials),
-    trials
+    trials,
+    total: total !== null && Number.isInteger(total) && total >= trials.length ? total : trials.length,
+    counts: countsOf(data.counts, trials),
+    note: typeof data.note === 'string' && data.note ? data.note : null
   };
 }
 
@@ -271,8 +297,7 @@ function headerView(study: StudyView): HTMLElement {
 
 /** A bar split by state (the study's progress), and the count of each state in words. */
 function countsView(study: StudyView): HTMLElement {
-  const counts = new Map<string, number>();
-  study.trials.forEach(t => counts.set(t.state, (counts.get(t.state) ?? 0) + 1));
+  const counts = study.counts;
   const view = element('div', 'autotune-lab-counts');
   const bar = element('div', 'autotune-lab-progress');
   const words: string[] = [];
@@ -280,7 +305,7 @@ function countsView(study: StudyView): HTMLElement {
     const count = counts.get(state) ?? 0;
     if (count) {
       const segment = element('div', `autotune-lab-progress-${stateLabel(state)}`);
-      segment.style.width = `${(100 * count) / study.trials.length}%`;
+      segment.style.width = `${(100 * count) / study.total}%`;
       segment.style.background = color;
       segment.title = `${stateLabel(state)} ${count}`;
       bar.append(segment);
@@ -289,10 +314,10 @@ function countsView(study: StudyView): HTMLElement {
       words.push(`${stateLabel(state)} ${count}`);
     }
   });
-  const finished = study.trials.filter(t => PLOTTED_STATES.includes(t.state)).length;
+  const finished = PLOTTED_STATES.reduce((sum, state) => sum + (counts.get(state) ?? 0), 0);
   view.append(
     bar,
-    element('span', 'autotune-lab-counts-text', `${finished} / ${study.trials.length} trials finished: ${words.join(' · ')}`)
+    element('span', 'autotune-lab-counts-text', `${finished} / ${study.total} trials finished: ${words.join(' · ')}`)
   );
   return view;
 }
@@ -468,7 +493,11 @@ export function renderStudy(data: unknown): HTMLElement {
   const view = element('div', 'autotune-lab-study');
   const ranked = rankedTrials(study);
   const top = ranked.slice(0, TOP_N);
-  view.append(headerView(study), countsView(study), bestView(study, ranked[0]), chartView(study), legendView());
+  view.append(headerView(study), countsView(study));
+  if (study.note) {
+    view.append(element('p', 'autotune-lab-note', study.note));
+  }
+  view.append(bestView(study, ranked[0]), chartView(study), legendView());
   if (top.length) {
     view.append(element('h4', undefined, `Top ${top.length} trials`), topTable(study, top));
   } else {
