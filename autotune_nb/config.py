@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-#: NNI's optimize_mode values; a study's direction is one of them.
-DIRECTIONS = ("maximize", "minimize")
-
 
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:

@@ -53,8 +53,9 @@ class ProcessOwner:
         return self.host == _HOST
 
     def is_alive(self) -> bool | None:
-        """True or False on this host; None for a process on another host (cannot be looked at)."""
-        if not self.on_this_host:
+        """True or False on this host; None where it cannot be looked at: a process on another host,
+        or any process on Windows (where ``os.kill(pid, 0)`` would end it)."""
+        if not self.on_this_host or os.name == "nt":
             return None
         if not _pid_exists(self.pid):
             return False

@@ -38,12 +38,12 @@ from .errors import StoreError, StudyBusyError
 from .export import decode_json, encode_json
 from .owner import ProcessOwner
 from .trial import LOST_REASON, Trial, TrialState
+from .vocabulary import STUDY_STATES, Direction, StudyState
 
 DEFAULT_FILENAME = "autotune_nb.db"
 ENV_VAR = "AUTOTUNE_NB_STORE"
 #: 1: studies and trials; 2: a study's lease (owner, heartbeat). A version-1 file is upgraded in place.
 SCHEMA_VERSION = 2
-STUDY_STATES = ("running", "finished", "stopped", "failed")
 #: A running study's owner writes its heartbeat this often; a lease whose heartbeat is older than
 #: LEASE_TIMEOUT_S is stale and may be taken over (on the owner's own host, a dead owner's at once).
 HEARTBEAT_S = 2.0
@@ -468,8 +468,9 @@ class StudyStore:
         def create(connection: sqlite3.Connection) -> None:
             now = time.time()
             inserted = connection.execute(
-                "INSERT INTO studies (name, config, state, created_at, updated_at) VALUES (?, ?, 'running', ?, ?) "
-                "ON CONFLICT (name) DO NOTHING", (config.name, _config_to_text(config), now, now)).rowcount
+                "INSERT INTO studies (name, config, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (config.name, _config_to_text(config), StudyState.RUNNING.value, now, now)).rowcount
             if not inserted and not exist_ok:
                 raise StoreError(
                     f"a study named {config.name!r} is already in {self.path!r}: continue it with "
@@ -559,8 +560,8 @@ class StudyStore:
                     f"by a dead process is taken over at once on its host, elsewhere after {LEASE_TIMEOUT_S:g}s "
                     "without a heartbeat")
             lease = _Lease(ProcessOwner.current(), run)
-            connection.execute("UPDATE studies SET owner = ?, heartbeat = ?, state = 'running', updated_at = ? "
-                               "WHERE name = ?", (lease.to_text(), time.time(), time.time(), name))
+            connection.execute("UPDATE studies SET owner = ?, heartbeat = ?, state = ?, updated_at = ? WHERE name = ?",
+                               (lease.to_text(), time.time(), StudyState.RUNNING.value, time.time(), name))
             connection.execute("UPDATE trials SET state = ?, reason = ? WHERE study = ? AND state IN (?, ?)",
                                (TrialState.FAILED.value, LOST_REASON, name, TrialState.WAITING.value,
                                 TrialState.RUNNING.value))
@@ -655,7 +656,7 @@ class StudyStore:
             return StudySummary(name=name, state=state, tuner="?", direction="?", n_trials=count,
                                 best_value=None, updated_at=updated_at, problem=f"settings unreadable: {exc}")
         return StudySummary(name=name, state=state, tuner=config.tuner, direction=config.direction,
-                            n_trials=count, best_value=high if config.direction == "maximize" else low,
+                            n_trials=count, best_value=Direction(config.direction).best_value((high, low)),
                             updated_at=updated_at)
 
     # --- plumbing --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from .assessors import Assessor, Decision, create_assessor
-from .config import DIRECTIONS, StudyConfig
+from .config import StudyConfig
 from .errors import ConfigurationError
 from .execution.base import Outcome, Pool
 from .export import read_json, read_study, warm_start_trials, write_json
@@ -34,13 +34,14 @@ from .space import SearchSpace
 from .store import StudyStore, open_store
 from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
 from .tuners import Tuner, create_tuner
+from .vocabulary import DIRECTIONS, Direction, EventKind, StudyState
 
 
 @dataclasses.dataclass(frozen=True)
 class TrialEvent:
     """Published to subscribers on every trial state change. ``kind``: started | reported | finished."""
 
-    kind: str
+    kind: EventKind
     trial: Trial
 
 
@@ -91,12 +92,12 @@ class Study:
             seed=seed,
         )
         self.tuner: Tuner = create_tuner(
-            tuner, self.space, optimize_mode=direction, seed=seed, **self.config.tuner_args
+            tuner, self.space, optimize_mode=direction, seed=seed, class_args=self.config.tuner_args
         )
         # The space the tuner searches: the given one, or for Batch the one its configurations span.
         self.space = self.tuner.space
         self.assessor: Assessor | None = (
-            create_assessor(assessor, optimize_mode=direction, **self.config.assessor_args)
+            create_assessor(assessor, optimize_mode=direction, class_args=self.config.assessor_args)
             if assessor else None
         )
         self._trials: dict[int, Trial] = {}
@@ -110,8 +111,8 @@ class Study:
         self._loop: RunLoop | None = None
         #: Why the last run ended before max_trials, in words (None when it did not).
         self.stop_reason: str | None = None
-        #: None before the first run, then running | finished | stopped | failed (as in the store).
-        self.state: str | None = None
+        #: None before the first run, then the StudyState (as in the store).
+        self.state: StudyState | None = None
         self._store = open_store(storage)
         if self._store is not None:
             self._store.create_study(self.config)
@@ -124,7 +125,7 @@ class Study:
             raise ConfigurationError("Study.load needs a storage: True (the default file), a path or a StudyStore")
         config, trials = store.load_study(name)
         study = cls._rebuild(config, trials, store)
-        study.state = next((row.state for row in store.list_studies() if row.name == name), None)
+        study.state = next((StudyState(row.state) for row in store.list_studies() if row.name == name), None)
         return study
 
     @classmethod
@@ -141,7 +142,7 @@ class Study:
             _check_name(name)
             config = dataclasses.replace(config, name=name)
         # "running" in a file means it was exported mid-run: no process runs it here.
-        state = state if state in ("finished", "stopped", "failed") else "stopped"
+        state = StudyState.STOPPED if state in (None, StudyState.RUNNING) else StudyState(state)
         study = cls._rebuild(config, trials, None)  # refuses an unknown tuner or a bad space: nothing written
         store = open_store(storage) if storage else None
         if store is not None:
@@ -199,11 +200,7 @@ class Study:
     @property
     def best(self) -> Trial | None:
         """The best SUCCEEDED trial, or None before one has finished."""
-        done = [t for t in self.trials if t.state == TrialState.SUCCEEDED and t.value is not None]
-        if not done:
-            return None
-        pick = max if self.direction == "maximize" else min
-        return pick(done, key=lambda t: t.value)
+        return Direction(self.direction).best(self.trials)
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -244,8 +241,8 @@ class Study:
         from .notebook.dashboard import Dashboard
 
         dashboard = Dashboard(self, total=total or len(self._trials) or None)
-        if self.state != "running":
-            dashboard.finish(self.state or "finished")
+        if self.state != StudyState.RUNNING:
+            dashboard.finish(self.state or StudyState.FINISHED)
         else:
             dashboard.attach()
         return dashboard
@@ -313,9 +310,9 @@ class Study:
             try:
                 loop.run(fn)
             except BaseException:
-                self._end_run(run_id, "failed")
+                self._end_run(run_id, StudyState.FAILED)
                 raise
-            self._end_run(run_id, "stopped" if self._stop_requested.is_set() else "finished")
+            self._end_run(run_id, StudyState.STOPPED if self._stop_requested.is_set() else StudyState.FINISHED)
         finally:
             self._loop = None
             self._run_lock.release()
@@ -340,8 +337,8 @@ class Study:
             self._next_number = max(self._next_number, max(self._trials, default=-1) + 1)
         for trial in lost:
             self.tuner.observe(trial)
-            self._publish("finished", trial)
-        self.state = "running"
+            self._publish(EventKind.FINISHED, trial)
+        self.state = StudyState.RUNNING
         return run_id
 
     def _take_in(self, stored: list[Trial]) -> None:
@@ -353,9 +350,9 @@ class Study:
         for trial in newer:
             if trial.state.is_finished:
                 self.tuner.observe(trial)
-            self._publish("finished" if trial.state.is_finished else "started", trial)
+            self._publish(EventKind.FINISHED if trial.state.is_finished else EventKind.STARTED, trial)
 
-    def _end_run(self, run_id: str | None, state: str) -> None:
+    def _end_run(self, run_id: str | None, state: StudyState) -> None:
         """Record the run's end, then release the lease. Raises StoreError naming the trials that are
         not on disk (they stay in this object; the store saves them at its next write)."""
         self.state = state
@@ -414,7 +411,7 @@ class Study:
                           slot=slot.index, gpu=slot.gpu)
             self._trials[number] = trial
             self._save(trial)
-        self._publish("started", trial)
+        self._publish(EventKind.STARTED, trial)
         return trial
 
     def _record_outcome(self, outcome: Outcome) -> None:
@@ -440,7 +437,7 @@ class Study:
             self._stop_trials.discard(number)
             self._save(trial)
         self.tuner.observe(trial)
-        self._publish("finished", trial)
+        self._publish(EventKind.FINISHED, trial)
 
     def _report(self, number: int, step: int, value: float) -> bool:
         """Record an intermediate result and ask the assessor; True means: stop this trial."""
@@ -453,14 +450,14 @@ class Study:
             self._save(trial)
             # The assessor's history is O(trials): built only when there is an assessor to read it.
             history = [t for n, t in self._trials.items() if n != number] if self.assessor else None
-        self._publish("reported", trial)
+        self._publish(EventKind.REPORTED, trial)
         stop = history is not None and self.assessor.assess(trial, history) == Decision.STOP
         with self._lock:
             if stop:
                 self._stop_trials.add(number)
             return number in self._stop_trials or self._stop_requested.is_set()
 
-    def _publish(self, kind: str, trial: Trial) -> None:
+    def _publish(self, kind: EventKind, trial: Trial) -> None:
         event = TrialEvent(kind, trial)
         for callback in list(self._subscribers):
             callback(event)
