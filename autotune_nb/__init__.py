@@ -28,10 +28,9 @@ from .errors import (
     TrialStopped,
     UnsupportedSpaceError,
 )
+from ._version import __version__
 from .execution.context import report
 from .trial import Trial, TrialState
-
-__version__ = "0.1.0"
 
 _DISTRIBUTIONS = ("choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal",
                   "lognormal", "qlognormal")
@@ -44,8 +43,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "AutotuneError", "CaptureError", "ConfigurationError", "ExportFormatError", "ReportFromThreadError",
-    "SearchSpaceError", "StoreError", "StudyBusyError", "TrialStopped", "UnsupportedSpaceError", "Trial", "TrialState", "report", *_LAZY,
+    "__version__", "AutotuneError", "CaptureError", "ConfigurationError", "ExportFormatError",
+    "ReportFromThreadError", "SearchSpaceError", "StoreError", "StudyBusyError", "TrialStopped",
+    "UnsupportedSpaceError", "Trial", "TrialState", "report", *_LAZY,
 ]
 
 

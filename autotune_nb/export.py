@@ -6,10 +6,8 @@ builds the named tuner and assessor from this package's registries, as a Study w
 a study would refuse is refused while reading, before any store is written. It never unpickles or
 evaluates anything from the document, so a document from anywhere is safe to open.
 
-JSON has no infinities nor NaN. A non-finite float is written as ``{"$float": "Infinity"}``
-(``"-Infinity"``, ``"NaN"``) and read back as that float. Values JSON cannot hold at all (a model
-object returned among a trial's metrics) are written as their ``repr``; numpy scalars and arrays as
-plain numbers and lists; tuples as lists.
+Values are written by ``codec.py`` (the store's codec too): non-finite floats tagged, numpy values
+as plain numbers, anything JSON cannot hold as its ``repr``.
 
 Example:
     >>> write_json("study.json", study.config, study.trials, state="finished")
@@ -21,13 +19,12 @@ from __future__ import annotations
 import collections
 import datetime
 import json
-import math
 import os
 import tempfile
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
+from .codec import decode_json, jsonable
+from ._version import __version__
 from .config import StudyConfig
 from .errors import AutotuneError, ExportFormatError, SearchSpaceError
 from .space import MAX_NESTING, SearchSpace
@@ -41,62 +38,6 @@ VERSION = 1
 #: choices (3 levels each) and the values inside it, well below Python's recursion limit.
 MAX_DEPTH = 3 * MAX_NESTING + 32
 
-_FLOAT_TAG = "$float"
-_NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
-
-
-# --- JSON values -----------------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """What JSON gets for a value it cannot hold itself (json's ``default`` hook)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    return repr(value)
-
-
-def _tag_float(value: float) -> Any:
-    if math.isfinite(value):
-        return value
-    return {_FLOAT_TAG: "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` made of JSON types only (dicts with str keys, lists, str, int, finite float,
-    bool, None), non-finite floats tagged, anything else converted as the module docstring says."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return _tag_float(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return jsonable(_plain(value))
-
-
-def encode_json(value: Any) -> str:
-    """Compact JSON text of ``value``; the common case (plain data) takes json's C fast path."""
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"), default=_plain)
-    except (ValueError, TypeError):  # a non-finite float, or a key json refuses
-        return json.dumps(jsonable(value), allow_nan=False, separators=(",", ":"))
-
-
-def _restore_float(obj: dict) -> Any:
-    if len(obj) == 1 and obj.get(_FLOAT_TAG) in _NON_FINITE:
-        return _NON_FINITE[obj[_FLOAT_TAG]]
-    return obj
-
-
-def decode_json(text: str) -> Any:
-    """The inverse of ``encode_json`` (tagged non-finite floats become floats again)."""
-    return json.loads(text, object_hook=_restore_float)
-
 
 # --- writing -------------------------------------------------------------------------------------
 def trial_to_dict(trial: Trial) -> dict[str, Any]:
@@ -104,9 +45,9 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "number": trial.number,
         "params": jsonable(trial.params),
         "state": trial.state.value,
-        "value": None if trial.value is None else _tag_float(float(trial.value)),
+        "value": None if trial.value is None else jsonable(float(trial.value)),
         "metrics": jsonable(trial.metrics),
-        "intermediates": [[step, _tag_float(float(value))] for step, value in trial.intermediates],
+        "intermediates": [[step, jsonable(float(value))] for step, value in trial.intermediates],
         "started_at": trial.started_at,
         "finished_at": trial.finished_at,
         "duration": trial.duration,
@@ -120,10 +61,6 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
 def study_to_document(config: StudyConfig, trials: Sequence[Trial], *,
                       state: str | None = None) -> dict[str, Any]:
     """The version-1 document of a study. ``state`` is one of running, finished, stopped, failed."""
-    from . import (
-        __version__,  # at call time: the package's __init__ is still importing this module
-    )
-
     if state is not None and state not in STUDY_STATES:
         raise ExportFormatError(f"study state must be one of {', '.join(STUDY_STATES)}, got {state!r}")
     return {

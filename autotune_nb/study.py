@@ -31,7 +31,7 @@ from .execution.base import Outcome, Pool
 from .export import read_json, read_study, warm_start_trials, write_json
 from .run_loop import RunLoop
 from .space import SearchSpace
-from .store import StudyStore, open_store
+from .store import StudyStorage, open_store
 from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
 from .tuners import Tuner, create_tuner
 from .vocabulary import DIRECTIONS, Direction, EventKind, StudyState
@@ -48,6 +48,10 @@ class TrialEvent:
 class Study:
     """A named tuning experiment over a search space.
 
+    The constructor checks everything and writes nothing: the study enters its store when it first
+    runs, or at once through ``Study.create`` (which refuses a taken name before anything else).
+    ``Study.load`` and ``Study.from_json`` give stored and exported studies back.
+
     Args:
         space: NNI search-space JSON (a dict, or a ``SearchSpace``) or Python declarations
             (``{"lr": at.loguniform(1e-4, 0.1)}``).
@@ -58,7 +62,8 @@ class Study:
         seed: makes the tuner's sequence reproducible.
         name: the study's name in the store; a fresh one is made when omitted.
         storage: where every trial change is written: True (default) the file ``autotune_nb.db`` in
-            the working folder (or ``$AUTOTUNE_NB_STORE``), a path, a ``StudyStore``, or None (nowhere).
+            the working folder (or ``$AUTOTUNE_NB_STORE``), a path, a ``StudyStorage`` (e.g. a
+            ``StudyStore``), or None (nowhere).
     """
 
     def __init__(
@@ -72,7 +77,7 @@ class Study:
         direction: str = "maximize",
         seed: int | None = None,
         name: str | None = None,
-        storage: StudyStore | str | os.PathLike | bool | None = True,
+        storage: StudyStorage | str | os.PathLike | bool | None = True,
     ):
         if direction not in DIRECTIONS:
             raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
@@ -114,23 +119,30 @@ class Study:
         #: None before the first run, then the StudyState (as in the store).
         self.state: StudyState | None = None
         self._store = open_store(storage)
-        if self._store is not None:
-            self._store.create_study(self.config)
+        self._in_store = False  # whether the store holds this study yet
 
     @classmethod
-    def load(cls, name: str, *, storage: StudyStore | str | os.PathLike | bool = True) -> "Study":
-        """The study ``name`` as its store has it, every trial included; ``resume`` continues it."""
-        store = open_store(storage)
-        if store is None:
-            raise ConfigurationError("Study.load needs a storage: True (the default file), a path or a StudyStore")
-        config, trials = store.load_study(name)
-        study = cls._rebuild(config, trials, store)
-        study.state = next((StudyState(row.state) for row in store.list_studies() if row.name == name), None)
+    def create(cls, space: Mapping | SearchSpace, **settings: Any) -> "Study":
+        """``Study(space, **settings)`` entered in its store now: a name the store holds is refused
+        here, before any trial, rather than when the study first runs."""
+        study = cls(space, **settings)
+        study._enter_store()
         return study
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike, *, storage: StudyStore | str | os.PathLike | bool | None = None,
-                  name: str | None = None) -> "Study":
+    def load(cls, name: str, *, storage: StudyStorage | str | os.PathLike | bool = True) -> "Study":
+        """The study ``name`` as its store has it, every trial included; ``resume`` continues it."""
+        store = open_store(storage)
+        if store is None:
+            raise ConfigurationError("Study.load needs a storage: True (the default file), a path or a study store")
+        config, trials = store.load_study(name)
+        study = cls._rebuild(config, trials, store)
+        study.state = store.state_of(name)
+        return study
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike, *,
+                  storage: StudyStorage | str | os.PathLike | bool | None = None, name: str | None = None) -> "Study":
         """A study read from a ``to_json`` file (never runs code from it).
 
         By default it is kept in no store. With ``storage`` (True: the default file) it is added
@@ -143,25 +155,21 @@ class Study:
             config = dataclasses.replace(config, name=name)
         # "running" in a file means it was exported mid-run: no process runs it here.
         state = StudyState.STOPPED if state in (None, StudyState.RUNNING) else StudyState(state)
-        study = cls._rebuild(config, trials, None)  # refuses an unknown tuner or a bad space: nothing written
         store = open_store(storage) if storage else None
+        study = cls._rebuild(config, trials, store)  # refuses an unknown tuner or a bad space: nothing written
         if store is not None:
             store.import_study(config, trials, state)
-            study._store = store
         study.state = state
         return study
 
     @classmethod
-    def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStore | None) -> "Study":
+    def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStorage | None) -> "Study":
+        """The study of a stored or exported config, its tuner having observed every ended trial."""
         study = cls(config.space, tuner=config.tuner, tuner_args=config.tuner_args, assessor=config.assessor,
                     assessor_args=config.assessor_args, direction=config.direction, seed=config.seed,
-                    name=config.name, storage=None)
-        study._store = store
-        study._trials = {trial.number: trial for trial in trials}
-        study._next_number = max(study._trials, default=-1) + 1
-        for trial in trials:
-            if trial.state.is_finished:
-                study.tuner.observe(trial)
+                    name=config.name, storage=store)
+        study._take_in(trials)
+        study._in_store = store is not None
         return study
 
     def to_json(self, path: str | os.PathLike) -> None:
@@ -326,6 +334,8 @@ class Study:
         self.stop_reason = None
         run_id = None
         if self._store is not None:
+            if not self._in_store:
+                self._enter_store()
             run_id = uuid.uuid4().hex
             next_in_store = self._store.acquire_lease(self.name, run_id)
             self._take_in(self._store.load_study(self.name)[1])
@@ -341,12 +351,18 @@ class Study:
         self.state = StudyState.RUNNING
         return run_id
 
+    def _enter_store(self) -> None:
+        if self._store is not None:
+            self._store.create_study(self.config)
+            self._in_store = True
+
     def _take_in(self, stored: list[Trial]) -> None:
-        """Adopt the stored trials this object lacks or holds unfinished (another process ran them)."""
+        """Adopt the trials this object lacks or holds unfinished (another process ran them)."""
         with self._lock:
             newer = [t for t in stored if t.number not in self._trials
                      or (t.state.is_finished and not self._trials[t.number].state.is_finished)]
             self._trials.update((t.number, t) for t in newer)
+            self._next_number = max(self._next_number, max(self._trials, default=-1) + 1)
         for trial in newer:
             if trial.state.is_finished:
                 self.tuner.observe(trial)

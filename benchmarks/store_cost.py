@@ -21,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from autotune_nb.store import _UPSERT_TRIAL, StudyStore, _connect, _trial_row  # noqa: E402
+from autotune_nb.store import StudyStore  # noqa: E402
+from autotune_nb.store.schema import UPSERT_TRIAL, connect, trial_row  # noqa: E402
 from autotune_nb.config import StudyConfig  # noqa: E402
 from autotune_nb.trial import Trial, TrialState  # noqa: E402
 
@@ -59,11 +60,11 @@ def through_store(path: str, records: list[Trial]) -> tuple[float, float]:
 
 def committed_in_caller(path: str, records: list[Trial]) -> float:
     StudyStore(path).close()  # the schema
-    connection = _connect(path)
+    connection = connect(path)
     start = time.perf_counter()
     for trial in records:
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute(_UPSERT_TRIAL, _trial_row("bench", trial))
+        connection.execute(UPSERT_TRIAL, trial_row("bench", trial))
         connection.execute("COMMIT")
     elapsed = time.perf_counter() - start
     connection.close()

@@ -202,9 +202,9 @@ class AutotuneMagics(Magics):
         from ..study import Study
 
         if not args.resume:
-            return Study(space, tuner=args.tuner, tuner_args=tuner_args, assessor=args.assessor,
-                         assessor_args=assessor_args, direction=args.direction or "maximize", seed=args.seed,
-                         name=args.name)
+            return Study.create(space, tuner=args.tuner, tuner_args=tuner_args, assessor=args.assessor,
+                                assessor_args=assessor_args, direction=args.direction or "maximize",
+                                seed=args.seed, name=args.name)
         study = Study.load(args.name)
         if study.space != space:
             raise UsageError(f"--resume {args.name}: the cell's search space differs from the stored study's; "

@@ -20,7 +20,9 @@ import pytest
 
 from ..config import StudyConfig
 from ..errors import StoreError
-from ..store import LOST_REASON, StudyStore
+from ..errors import StudyBusyError
+from ..store import LOST_REASON, StudyStorage, StudyStore
+from ..vocabulary import StudyState
 from ..trial import Trial, TrialState
 
 SPACE = {
@@ -67,7 +69,7 @@ def succeeded(number: int, value: float) -> Trial:
 class StoreContract:
     """The store's behaviour, whatever keeps the data."""
 
-    def open_store(self, location: str) -> StudyStore:
+    def open_store(self, location: str) -> StudyStorage:
         """A store over ``location`` (a path in a fresh temporary folder); reopening it sees the data."""
         return StudyStore(location)
 
@@ -80,6 +82,9 @@ class StoreContract:
         store = self.open_store(location)
         yield store
         store.close()
+
+    def test_it_is_a_study_storage(self, store):
+        assert isinstance(store, StudyStorage)
 
     # --- round trips ---------------------------------------------------------------------------
     def test_every_trial_field_comes_back_equal(self, store):
@@ -206,3 +211,40 @@ class StoreContract:
         store.close()
         with pytest.raises(StoreError, match="closed"):
             store.save_trial("study", succeeded(0, 1.0))
+
+    # --- state, import, leases -------------------------------------------------------------------
+    def test_state_of_is_the_stored_state(self, store):
+        store.create_study(make_config())
+        assert store.state_of("study") == StudyState.RUNNING
+        store.set_state("study", "stopped")
+        assert store.state_of("study") == StudyState.STOPPED
+
+    def test_an_import_is_all_or_nothing(self, store):
+        store.create_study(make_config("taken"))
+        trials = [succeeded(0, 0.5), succeeded(3, 0.7)]
+        with pytest.raises(StoreError, match="already in"):
+            store.import_study(make_config("taken"), trials, "finished")
+        assert store.load_study("taken")[1] == []
+        store.import_study(make_config("new"), trials, "finished")
+        assert store.load_study("new")[1] == trials and store.state_of("new") == StudyState.FINISHED
+
+    def test_a_lease_numbers_after_every_stored_trial_and_marks_the_unfinished_lost(self, store):
+        store.import_study(make_config(), [succeeded(0, 0.5), running_trial(7)], "stopped")
+        assert store.acquire_lease("study", "run-1") == 8
+        _, trials = store.load_study("study")
+        assert [(t.state, t.reason) for t in trials] == [(TrialState.SUCCEEDED, None),
+                                                        (TrialState.FAILED, LOST_REASON)]
+        assert store.state_of("study") == StudyState.RUNNING
+
+    def test_a_held_lease_refuses_another_run_until_released(self, store):
+        store.create_study(make_config())
+        store.acquire_lease("study", "run-1")
+        assert store.acquire_lease("study", "run-1") == 0  # the holder may take it again
+        with pytest.raises(StudyBusyError, match=r"study 'study' .* is running in process \d+"):
+            store.acquire_lease("study", "run-2")
+        store.release_lease("study", "run-2")  # not the holder: nothing happens
+        with pytest.raises(StudyBusyError):
+            store.acquire_lease("study", "run-2")
+        store.release_lease("study", "run-1")
+        assert store.acquire_lease("study", "run-2") == 0
+

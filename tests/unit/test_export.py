@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from autotune_nb.errors import ExportFormatError
+from autotune_nb.codec import decode_json, encode_json
 from autotune_nb.export import (
-    decode_json,
-    encode_json,
     read_json,
     study_to_document,
     warm_start_trials,
