@@ -8,20 +8,46 @@ Example:
 
 from __future__ import annotations
 
-import inspect
+import importlib
 from typing import Any, Mapping
 
-from ..class_args import from_config
+from ..class_args import check_names, from_config
 from ..errors import ConfigurationError
 from .base import Assessor, Decision
-from .curve_fitting import CurveFitting
-from .median_stop import MedianStop
 
-_REGISTRY: dict[str, type[Assessor]] = {cls.name.lower(): cls for cls in (CurveFitting, MedianStop)}
+# NNI name -> "module:Class"; modules are imported on first use (Curvefitting's scipy.optimize takes
+# most of a second, which every Study would pay at import).
+_REGISTRY: dict[str, str] = {
+    "Curvefitting": "autotune_nb.assessors.curve_fitting:CurveFitting",
+    "Medianstop": "autotune_nb.assessors.median_stop:MedianStop",
+}
 
 
 def available_assessors() -> list[str]:
-    return sorted(cls.name for cls in _REGISTRY.values())
+    return sorted(_REGISTRY, key=str.lower)
+
+
+def assessor_class(name: str) -> type[Assessor]:
+    matches = [key for key in _REGISTRY if isinstance(name, str) and key.lower() == name.lower()]
+    if not matches:
+        raise ConfigurationError(
+            f"unknown assessor {name!r}; valid names are {', '.join(available_assessors())} "
+            "(case-insensitive)"
+        )
+    return _load(_REGISTRY[matches[0]])
+
+
+def _load(target: str) -> type[Assessor]:
+    module_name, _, class_name = target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def __getattr__(name: str) -> type[Assessor]:
+    """The assessor classes by their Python names (``CurveFitting``), imported on first use."""
+    for target in _REGISTRY.values():
+        if target.endswith(f":{name}"):
+            return _load(target)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: create_assessor's argument that a config may misplace in classArgs, and where it goes instead.
@@ -35,33 +61,14 @@ def create_assessor(name: str, *, optimize_mode: str = "maximize", class_args: M
     classArgs come as keywords or, as a config holds them, as the mapping ``class_args``, which may
     repeat ``optimize_mode``: see ``class_args.from_config``.
     """
-    cls = _REGISTRY.get(name.lower()) if isinstance(name, str) else None
-    if cls is None:
-        raise ConfigurationError(
-            f"unknown assessor {name!r}; valid names are {', '.join(available_assessors())} "
-            "(case-insensitive)"
-        )
+    cls = assessor_class(name)
     # A classArg given both ways is a TypeError, as a repeated keyword is.
     class_args = dict(**kwargs, **from_config(cls.name, class_args or {}, direction=optimize_mode,
                                               set_elsewhere=_SET_ELSEWHERE))
-    _check_class_args(cls, class_args)
+    check_names(cls.name, cls, class_args, not_class_args=())
     return cls(optimize_mode=optimize_mode, **class_args)
 
 
-def _check_class_args(cls: type[Assessor], class_args: dict[str, Any]) -> None:
-    parameters = inspect.signature(cls).parameters
-    valid = [arg for arg in parameters if arg != "optimize_mode"]
-    for arg, value in class_args.items():
-        if arg not in parameters:
-            raise ConfigurationError(
-                f"{cls.name}: unknown classArg {arg!r} (= {value!r}); valid classArgs are "
-                f"{', '.join(valid)}"
-            )
-    for arg, parameter in parameters.items():
-        if parameter.default is inspect.Parameter.empty and arg not in class_args:
-            raise ConfigurationError(f"{cls.name}: classArg {arg!r} is required")
-
-
 __all__ = [
-    "Assessor", "CurveFitting", "Decision", "MedianStop", "available_assessors", "create_assessor",
+    "Assessor", "CurveFitting", "Decision", "MedianStop", "assessor_class", "available_assessors", "create_assessor",
 ]

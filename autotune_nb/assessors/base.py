@@ -14,8 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..vocabulary import DIRECTIONS as OPTIMIZE_MODES
-from ..errors import ConfigurationError
+from ..class_args import require_optimize_mode
 from ..trial import Trial, TrialState
 
 
@@ -30,10 +29,7 @@ class Assessor(abc.ABC):
     name: str = ""
 
     def __init__(self, optimize_mode: str = "maximize") -> None:
-        if optimize_mode not in OPTIMIZE_MODES:
-            raise ConfigurationError(f"{self.name}: optimize_mode must be 'maximize' or "
-                                     f"'minimize', got {optimize_mode!r}")
-        self.optimize_mode = optimize_mode
+        self.optimize_mode = require_optimize_mode(self.name, optimize_mode)
 
     @property
     def maximize(self) -> bool:

@@ -1,5 +1,6 @@
-"""The contract every assessor keeps. Subclass ``AssessorContract`` in a test module, implement
-``make_assessor`` and pytest runs the whole suite on recorded curves.
+"""The contract every assessor keeps. tests/unit/test_assessors.py runs it on every registered
+assessor; for another one, subclass ``AssessorContract`` in a test module, implement ``make_assessor``
+and pytest runs the whole suite on recorded curves.
 
 The recorded study: completed trials report ``FULL_STEPS`` values; the running trials under test
 have reported ``RUNNING_STEPS``. ``make_assessor`` must return an assessor that rules at

@@ -1,5 +1,7 @@
-"""The contract every tuner keeps. Subclass ``TunerContract`` in a test module, set ``tuner_name``
-(and ``class_args``, ``space_spec`` where the tuner needs them) and pytest runs the whole suite.
+"""The contract every tuner keeps. tests/unit/test_tuner_contracts.py runs it on every tuner the
+registry ships; for another tuner or a variant (other classArgs), subclass ``TunerContract`` in a test
+module, set ``tuner_name`` (and ``class_args``, ``space_spec`` where the tuner needs them) and pytest
+runs the whole suite.
 
 Example:
     class TestRandom(TunerContract):
@@ -27,6 +29,18 @@ MIXED_SPACE = {
     "depth": {"_type": "randint", "_value": [1, 6]},
     "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
 }
+
+#: A space GridSearch can walk (q-types, randint and choices only), with a grid of 4,800 points.
+GRID_SPACE = {
+    "x": {"_type": "quniform", "_value": [-5, 5, 2.5]},
+    "lr": {"_type": "choice", "_value": [1e-4, 1e-3, 1e-2, 1e-1]},
+    "units": {"_type": "qloguniform", "_value": [16, 256, 16]},
+    "depth": {"_type": "randint", "_value": [1, 6]},
+    "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
+}
+#: Batch's form of a space: one choice whose options are whole configurations, here 20 of MIXED_SPACE.
+BATCH_CONFIGS = [SearchSpace(MIXED_SPACE).sample(np.random.default_rng(i)) for i in range(20)]
+BATCH_SPACE = {"params": {"_type": "choice", "_value": BATCH_CONFIGS}}
 
 
 def mixed_objective(params: dict[str, Any]) -> float:
@@ -72,13 +86,13 @@ class TunerContract:
         return mixed_objective(params)
 
     def test_suggestions_are_legal_values(self):
+        # tuner.space, not SearchSpace(space_spec): Batch's space_spec is not a space of values.
         tuner = self.make_tuner()
-        space = SearchSpace(self.space_spec)
         for number in range(self.n_trials):
             suggestions = tuner.suggest(1)
             if not suggestions:
                 break
-            assert space.contains(suggestions[0]), suggestions[0]
+            assert tuner.space.contains(suggestions[0]), suggestions[0]
             tuner.observe(finished(number, suggestions[0], self.objective(suggestions[0])))
 
     def test_same_seed_same_sequence(self):
@@ -103,9 +117,8 @@ class TunerContract:
         for number, (config, state) in enumerate(zip(configs, states)):
             intermediates = ((1, 3.0),) if state == TrialState.EARLY_STOPPED else ()
             tuner.observe(finished(number, config, None, state, intermediates))
-        space = SearchSpace(self.space_spec)
         nxt = tuner.suggest(1)
-        assert nxt and space.contains(nxt[0])
+        assert nxt and tuner.space.contains(nxt[0])
 
     def test_maximize_is_minimize_of_the_negation(self):
         low = run_sequential(self.make_tuner(seed=3, optimize_mode="minimize"), self.objective, self.n_trials)

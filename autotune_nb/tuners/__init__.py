@@ -8,13 +8,13 @@ Example:
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Any, Mapping
 
-from ..class_args import from_config
+from ..class_args import check_names, from_config
 from ..errors import ConfigurationError
 from ..space import SearchSpace
 from .base import Tuner
+from .warm_start import warm_start_trials
 
 # NNI name -> "module:Class"; modules are imported on first use (hyperopt and scipy load slowly).
 _REGISTRY: dict[str, str] = {
@@ -81,16 +81,8 @@ def create_tuner(
     # A classArg given both ways is a TypeError, as a repeated keyword is.
     class_args = dict(**kwargs, **from_config(owner, class_args or {}, direction=optimize_mode,
                                               set_elsewhere=_SET_ELSEWHERE))
-    parameters = inspect.signature(cls.__init__).parameters
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    known = sorted(p for p in parameters if p not in ("self", "space", "optimize_mode", "seed")
-                   and parameters[p].kind is not inspect.Parameter.VAR_KEYWORD)
-    unknown = [arg for arg in class_args if arg not in parameters]
-    if unknown and not accepts_any:
-        raise ConfigurationError(
-            f"{owner}: unknown classArg {unknown[0]!r}; it takes {', '.join(['optimize_mode'] + known)}"
-        )
+    check_names(owner, cls.__init__, class_args, not_class_args=("self", "space", "seed"))
     return cls(space, optimize_mode=optimize_mode, seed=seed, **class_args)
 
 
-__all__ = ["Tuner", "available_tuners", "create_tuner", "register_tuner", "tuner_class"]
+__all__ = ["Tuner", "available_tuners", "create_tuner", "register_tuner", "tuner_class", "warm_start_trials"]

@@ -13,20 +13,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..vocabulary import DIRECTIONS as OPTIMIZE_MODES
-from ..errors import ConfigurationError, UnsupportedSpaceError
+from ..class_args import require_optimize_mode
+from ..errors import UnsupportedSpaceError
 from ..space import SearchSpace
 from ..trial import Trial, TrialState
 
 
 #: Random draws a tuner makes to find a configuration not yet taken before it gives up.
 RANDOM_ATTEMPTS = 100
-
-
-def check_optimize_mode(mode: str, owner: str) -> str:
-    if mode not in OPTIMIZE_MODES:
-        raise ConfigurationError(f"{owner}: optimize_mode must be 'maximize' or 'minimize', got {mode!r}")
-    return mode
 
 
 def config_key(config: Mapping[str, Any]) -> str:
@@ -46,7 +40,7 @@ class Tuner(abc.ABC):
 
     def __init__(self, space: SearchSpace | Mapping, *, optimize_mode: str = "maximize", seed: int | None = None):
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
-        self.optimize_mode = check_optimize_mode(optimize_mode, type(self).__name__)
+        self.optimize_mode = require_optimize_mode(type(self).__name__, optimize_mode)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self._pending: list[dict[str, Any]] = []

@@ -2,7 +2,7 @@
 
 TPE ranks every point it models by its loss, and a running trial has none yet. NNI's constant liar
 gives all of them one value (the best, worst or mean loss). The believer predicts each one's loss
-instead, with the Gaussian process of ``gp.py`` (Matern 5/2, one length scale per dimension) fitted
+instead, with the Gaussian process of ``_gp.py`` (Matern 5/2, one length scale per dimension) fitted
 on the finished trials: a running trial in a good region counts as good and one in a poor region as
 poor, as they most likely will, and the next suggestions are chosen as if those results were in.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, special, stats
 
-from .gp import Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas
+from ._gp import Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas
 
 MAX_POINTS = 256
 REFIT_GROWTH = 1.1

@@ -1,11 +1,11 @@
 """Gaussian-process Bayesian optimisation (NNI's ``GPTuner``), on numpy and scipy only.
 
-The model: the standardised losses are a Gaussian process over the unit-cube encoding of the space
-(``SearchSpace.encode``) with a constant mean, a Matern kernel with one length scale per dimension
-(ARD) and a noise term. The hyperparameters maximise the log marginal likelihood (L-BFGS-B within
-bounds, warm-started from the previous fit, every fifth fit also from a random point); the constant
-mean is profiled out in closed form. A single shared length scale was measured no faster and much
-worse where some dimensions do not matter (Branin plus three dummy dimensions).
+The model (``_gp.py``): the standardised losses are a Gaussian process over the unit-cube encoding of
+the space (``SearchSpace.encode``) with a constant mean, a Matern kernel with one length scale per
+dimension (ARD) and a noise term. The hyperparameters maximise the log marginal likelihood (L-BFGS-B
+within bounds, warm-started from the previous fit, every fifth fit also from a random point); the
+constant mean is profiled out in closed form. A single shared length scale was measured no faster
+and much worse where some dimensions do not matter (Branin plus three dummy dimensions).
 
 A suggestion maximises the acquisition (``utility``: ``ei``, ``ucb`` or ``poi``) over
 ``selection_num_warm_up`` random points, refines the ``selection_num_starting_points`` best of them
@@ -18,191 +18,23 @@ on 3 of 4 benchmarks. No suggestion repeats a pending or finished configuration 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
-from typing import Any, ContextManager
+from typing import Any
 
 import numpy as np
-import threadpoolctl
-from scipy import linalg, optimize, special
+from scipy import optimize, special
 
-from ..class_args import require_int, require_number
-from ..errors import ConfigurationError, UnsupportedSpaceError
+from ..class_args import require_int, require_number, require_one_of
+from ..errors import UnsupportedSpaceError
 from ..space import Choice, SearchSpace
 from ..trial import Trial
+from ._gp import MATERN_NU, Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas
 from .base import Tuner, config_key
 
 UTILITIES = ("ei", "ucb", "poi")
-MATERN_NU = (0.5, 1.5, 2.5)
-
-# Hyperparameter bounds, on the log scale: inputs live in the unit cube and targets are standardised.
-_LOG_LENGTH_BOUNDS = (math.log(1e-2), math.log(20.0))
-_LOG_SIGNAL_BOUNDS = (math.log(5e-2), math.log(20.0))
-_LOG_NOISE_BOUNDS = (math.log(1e-6), math.log(1.0))
-_FIT_MAXITER = 60
 _REFINE_MAXITER = 50
-_MAX_JITTER_TRIES = 8
 _RESTART_EVERY = 5
-
-
-@functools.cache
-@functools.lru_cache(maxsize=1)
-def _blas_controller() -> threadpoolctl.ThreadpoolController:
-    """Built once: scanning the loaded libraries costs far more than a limit() call."""
-    return threadpoolctl.ThreadpoolController()
-
-
-def single_threaded_blas() -> ContextManager:
-    """The GP's matrices are small (one row per trial): BLAS threads only add synchronisation,
-    which costs 5-20x when trial workers keep the cores busy (measured: 30 ms vs 400-700 ms per
-    suggestion at 100 observations on 2 busy cores)."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-# --- the kernel --------------------------------------------------------------------------------
-def _matern(r: np.ndarray, nu: float) -> tuple[np.ndarray, np.ndarray]:
-    """The unit-variance Matern kernel ``f(r)`` and ``g(r) = -f'(r) / r`` (finite at r = 0).
-
-    ``g`` gives every derivative needed: d k / d log(l_j) = g * (x_j - x'_j)**2 / l_j**2 and
-    d k / d x_j = -g * (x_j - x'_j) / l_j**2.
-    """
-    if nu == 0.5:
-        f = np.exp(-r)
-        return f, np.divide(f, r, out=np.zeros_like(r), where=r > 0)
-    if nu == 1.5:
-        e = np.exp(-math.sqrt(3) * r)
-        return (1 + math.sqrt(3) * r) * e, 3 * e
-    e = np.exp(-math.sqrt(5) * r)
-    return (1 + math.sqrt(5) * r + 5 / 3 * r**2) * e, 5 / 3 * (1 + math.sqrt(5) * r) * e
-
-
-def _scaled_distance(a: np.ndarray, b: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Euclidean distances between the rows of ``a`` and ``b`` after dividing by the length scales."""
-    a, b = a / lengths, b / lengths
-    sq = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
-    return np.sqrt(np.maximum(sq, 0.0))
-
-
-def _cholesky(matrix: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor, adding diagonal jitter (growing tenfold) until it succeeds."""
-    jitter = 0.0
-    scale = float(np.mean(np.diag(matrix)))
-    for _ in range(_MAX_JITTER_TRIES):
-        try:
-            return linalg.cholesky(matrix + jitter * np.eye(len(matrix)), lower=True, check_finite=False)
-        except linalg.LinAlgError:
-            jitter = scale * 1e-9 if jitter == 0.0 else jitter * 10
-    raise linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
-
-
-def _inverse_from_cholesky(chol: np.ndarray) -> np.ndarray:
-    lower, info = linalg.lapack.dpotri(chol, lower=1)
-    if info != 0:
-        raise linalg.LinAlgError(f"cannot invert the kernel matrix (LAPACK dpotri info={info})")
-    return np.tril(lower) + np.tril(lower, -1).T
-
-
-class Hyperparameters:
-    """ARD length scales, signal variance and noise variance, packed as one log-scale vector."""
-
-    def __init__(self, theta: np.ndarray):
-        self.theta = np.asarray(theta, dtype=float)
-        self.lengths = np.exp(self.theta[:-2])
-        self.signal = math.exp(self.theta[-2])
-        self.noise = math.exp(self.theta[-1])
-
-    @staticmethod
-    def bounds(dims: int) -> list[tuple[float, float]]:
-        return [_LOG_LENGTH_BOUNDS] * dims + [_LOG_SIGNAL_BOUNDS, _LOG_NOISE_BOUNDS]
-
-    @staticmethod
-    def initial(dims: int) -> np.ndarray:
-        return np.array([math.log(0.5)] * dims + [0.0, math.log(1e-2)])
-
-
-class Posterior:
-    """The GP conditioned on ``(x, y)``: the constant mean is the generalised least-squares estimate."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, hyper: Hyperparameters, nu: float, alpha: float):
-        self.x, self.hyper, self.nu = x, hyper, nu
-        f, self._g = _matern(_scaled_distance(x, x, hyper.lengths), nu)
-        self._f = f
-        kernel = hyper.signal * f + (hyper.noise + alpha) * np.eye(len(x))
-        self.chol = _cholesky(kernel)
-        solved_ones = linalg.cho_solve((self.chol, True), np.ones(len(x)), check_finite=False)
-        self.mean = float(solved_ones @ y / solved_ones.sum())
-        self.weights = linalg.cho_solve((self.chol, True), y - self.mean, check_finite=False)
-        self.residual = y - self.mean
-
-    # --- marginal likelihood ------------------------------------------------------------------
-    def negative_log_likelihood(self) -> float:
-        n = len(self.x)
-        return float(0.5 * self.residual @ self.weights + np.log(np.diag(self.chol)).sum()
-                     + 0.5 * n * math.log(2 * math.pi))
-
-    def likelihood_gradient(self) -> np.ndarray:
-        """Gradient of the negative log likelihood in the log hyperparameters (mean profiled out)."""
-        hyper = self.hyper
-        inverse = _inverse_from_cholesky(self.chol)
-        outer = np.outer(self.weights, self.weights) - inverse
-        weighted_g = outer * self._g
-        grad_lengths = np.array([
-            (weighted_g * (column[:, None] - column[None, :]) ** 2).sum() / length**2
-            for column, length in zip(self.x.T, hyper.lengths)
-        ])
-        return -0.5 * np.concatenate([
-            hyper.signal * grad_lengths,
-            [hyper.signal * (outer * self._f).sum(), hyper.noise * np.trace(outer)],
-        ])
-
-    # --- prediction ---------------------------------------------------------------------------
-    def predict(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and standard deviation of the latent function at ``points``."""
-        f, _ = _matern(_scaled_distance(points, self.x, self.hyper.lengths), self.nu)
-        cross = self.hyper.signal * f
-        mean = self.mean + cross @ self.weights
-        half = linalg.solve_triangular(self.chol, cross.T, lower=True, check_finite=False)
-        return mean, self._std(self.hyper.signal - (half**2).sum(0))
-
-    def predict_with_gradient(self, points: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Mean, std and their gradients in ``points`` (shape ``(m, d)`` each)."""
-        hyper = self.hyper
-        diff = points[:, None, :] - self.x[None, :, :]
-        f, g = _matern(np.sqrt(((diff / hyper.lengths) ** 2).sum(-1)), self.nu)
-        cross = hyper.signal * f
-        cross_grad = -hyper.signal * g[:, :, None] * diff / hyper.lengths**2
-        solved = linalg.cho_solve((self.chol, True), cross.T, check_finite=False).T
-        mean = self.mean + cross @ self.weights
-        std = self._std(hyper.signal - (cross * solved).sum(1))
-        mean_grad = np.einsum("mnd,n->md", cross_grad, self.weights)
-        std_grad = -np.einsum("mnd,mn->md", cross_grad, solved) / std[:, None]
-        return mean, std, mean_grad, std_grad
-
-    @staticmethod
-    def _std(variance: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.maximum(variance, 1e-12))
-
-
-def fit_hyperparameters(x: np.ndarray, y: np.ndarray, nu: float, alpha: float,
-                        starts: list[np.ndarray]) -> Hyperparameters:
-    """The hyperparameters of largest marginal likelihood, from each of ``starts`` in turn."""
-    bounds = Hyperparameters.bounds(x.shape[1])
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        try:
-            posterior = Posterior(x, y, Hyperparameters(theta), nu, alpha)
-        except linalg.LinAlgError:
-            return 1e25, np.zeros_like(theta)
-        return posterior.negative_log_likelihood(), posterior.likelihood_gradient()
-
-    best_theta, best_value = starts[0], math.inf
-    for start in starts:
-        result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                                   options={"maxiter": _FIT_MAXITER})
-        if np.all(np.isfinite(result.x)) and result.fun < best_value:
-            best_theta, best_value = result.x, result.fun
-    return Hyperparameters(best_theta)
 
 
 # --- acquisition -------------------------------------------------------------------------------
@@ -253,14 +85,10 @@ class GPTuner(Tuner):
                  alpha: float = 1e-6, cold_start_num: int = 10, selection_num_warm_up: int = 2000,
                  selection_num_starting_points: int = 10):
         super().__init__(space, optimize_mode=optimize_mode, seed=seed)
-        if utility not in UTILITIES:
-            raise ConfigurationError(f"GPTuner: utility must be one of {', '.join(UTILITIES)}, got {utility!r}")
-        if nu not in MATERN_NU:
-            raise ConfigurationError(f"GPTuner: nu must be one of 0.5, 1.5, 2.5 (Matern smoothness), got {nu!r}")
-        self.utility = utility
+        self.utility = require_one_of("GPTuner", "utility", utility, UTILITIES)
         self.kappa = require_number("GPTuner", "kappa", kappa, minimum=0.0)
         self.xi = require_number("GPTuner", "xi", xi)
-        self.nu = float(nu)
+        self.nu = float(require_one_of("GPTuner", "nu", nu, MATERN_NU, why="the Matern kernel's smoothness"))
         self.alpha = require_number("GPTuner", "alpha", alpha, minimum=0.0)
         self.cold_start_num = require_int("GPTuner", "cold_start_num", cold_start_num, minimum=0)
         self.selection_num_warm_up = require_int("GPTuner", "selection_num_warm_up", selection_num_warm_up,

@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 from hyperopt import JOB_STATE_DONE, JOB_STATE_NEW, STATUS_FAIL, STATUS_OK, Domain, Trials, anneal, hp, rand, tpe
 
+from ..class_args import require_one_of
 from ..errors import ConfigurationError
 from ..space import Choice, Distribution, LogUniform, QLogUniform, QUniform, SearchSpace, Uniform
 from ..trial import Trial
@@ -261,11 +262,7 @@ class _HyperoptTuner(Tuner):
 def _check_liar_args(owner: str, parallel_optimize: Any, constant_liar_type: Any) -> None:
     if not isinstance(parallel_optimize, bool):
         raise ConfigurationError(f"{owner}: parallel_optimize must be True or False, got {parallel_optimize!r}")
-    if constant_liar_type not in CONSTANT_LIAR_TYPES:
-        raise ConfigurationError(
-            f"{owner}: constant_liar_type must be one of {', '.join(map(repr, CONSTANT_LIAR_TYPES))}, "
-            f"got {constant_liar_type!r}"
-        )
+    require_one_of(owner, "constant_liar_type", constant_liar_type, CONSTANT_LIAR_TYPES)
 
 
 class _LiarTuner(_HyperoptTuner):

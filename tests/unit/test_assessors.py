@@ -3,13 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autotune_nb.assessors import (
-    CurveFitting,
-    Decision,
-    MedianStop,
-    available_assessors,
-    create_assessor,
-)
+from autotune_nb.assessors import assessor_class, available_assessors, create_assessor
+from autotune_nb.assessors.base import Decision
+from autotune_nb.assessors.curve_fitting import CurveFitting
+from autotune_nb.assessors.median_stop import MedianStop
 from autotune_nb.errors import ConfigurationError
 from autotune_nb.testing.assessor_contract import (
     FULL_STEPS,
@@ -32,17 +29,37 @@ def history_of(*curves, state=TrialState.SUCCEEDED) -> list[Trial]:
     return [recorded_trial(number, curve, state) for number, curve in enumerate(curves)]
 
 
-# ---------------------------------------------------------------- the contract, for both
+# ---------------------------------------------------------------- the contract, for every registered one
+
+#: What a registered assessor needs beyond optimize_mode to rule at the contract's RUNNING_STEPS reports.
+SETTINGS = {"Curvefitting": {"epoch_num": FULL_STEPS}}
 
 
-class TestMedianStopContract(AssessorContract):
+class TestEveryRegisteredAssessor(AssessorContract):
+    @pytest.fixture(autouse=True, params=available_assessors())
+    def _registered(self, request):
+        self.name = request.param
+
     def make_assessor(self, optimize_mode):
-        return MedianStop(optimize_mode=optimize_mode)
+        return create_assessor(self.name, optimize_mode=optimize_mode, **SETTINGS.get(self.name, {}))
 
 
-class TestCurveFittingContract(AssessorContract):
-    def make_assessor(self, optimize_mode):
-        return CurveFitting(epoch_num=FULL_STEPS, optimize_mode=optimize_mode)
+def test_settings_name_registered_assessors():
+    assert set(SETTINGS) <= set(available_assessors())
+
+
+@pytest.mark.parametrize("name", available_assessors())
+def test_an_assessor_is_registered_by_its_own_name(name):
+    """Its errors name it as the registry and the config do."""
+    assert assessor_class(name).name == name
+
+
+def test_the_classes_are_the_package_s_attributes_imported_on_first_use():
+    import autotune_nb.assessors as assessors
+
+    assert (assessors.CurveFitting, assessors.MedianStop) == (CurveFitting, MedianStop)
+    with pytest.raises(AttributeError, match="Nope"):
+        assessors.Nope
 
 
 # ---------------------------------------------------------------- Medianstop

@@ -10,7 +10,6 @@ from autotune_nb.errors import ConfigurationError, UnsupportedSpaceError
 from autotune_nb.space import SearchSpace
 from autotune_nb.testing.tuner_contract import (
     MIXED_SPACE,
-    TunerContract,
     finished,
     run_sequential,
 )
@@ -30,11 +29,6 @@ def branin(params: dict) -> float:
 
 def gp(space=MIXED_SPACE, seed: int = 0, **class_args):
     return create_tuner("GP", space, optimize_mode="minimize", seed=seed, **class_args)
-
-
-class TestGPContract(TunerContract):
-    tuner_name = "GP"
-    space_spec = MIXED_SPACE
 
 
 def test_beats_random_search_on_branin():

@@ -59,10 +59,7 @@ def every_type_objective(params: dict) -> float:
     return (params["u"] - 1) ** 2 + (math.log10(params["lu"]) + 2) ** 2 + abs(params["qn"]) + (params["c"] != 2)
 
 
-class TestTPEContract(TunerContract):
-    tuner_name = "TPE"
-
-
+# The contract with the default liar: tests/unit/test_tuner_contracts.py.
 class TestTPEWorstLiarContract(TunerContract):
     tuner_name = "TPE"
     class_args = {"constant_liar_type": "worst", "n_startup_jobs": 3}
@@ -150,6 +147,7 @@ def test_early_stopped_trial_counts_with_its_last_reported_value():
     [
         ({"gamma": 1.5}, "gamma"),
         ({"gamma": 0}, "gamma"),
+        ({"gamma": 10**400}, "gamma must be a finite number > 0 and < 1 .*, too large for a float"),
         ({"n_ei_candidates": 0}, "n_ei_candidates"),
         ({"n_startup_jobs": -1}, "n_startup_jobs"),
         ({"n_startup_jobs": 2.5}, "n_startup_jobs"),

@@ -1,13 +1,21 @@
-"""The hyperopt tuners (TPE_legacy, Random, Anneal), Evolution, GridSearch and Batch."""
+"""The hyperopt tuners (TPE_legacy, Random, Anneal), Evolution, GridSearch and Batch, and the tuner
+registry."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+from autotune_nb.assessors import available_assessors
 from autotune_nb.errors import ConfigurationError, UnsupportedSpaceError
 from autotune_nb.space import SearchSpace
 from autotune_nb.testing.tuner_contract import (
+    BATCH_CONFIGS,
+    BATCH_SPACE,
+    GRID_SPACE,
     MIXED_SPACE,
     TunerContract,
     finished,
@@ -15,7 +23,7 @@ from autotune_nb.testing.tuner_contract import (
     run_sequential,
 )
 from autotune_nb.trial import LOST_REASON, Trial, TrialState
-from autotune_nb.tuners import create_tuner
+from autotune_nb.tuners import available_tuners, create_tuner
 from autotune_nb.tuners.base import config_key
 
 NESTED = {
@@ -43,34 +51,13 @@ EVERY_TYPE = {
     "qln": {"_type": "qlognormal", "_value": [1, 1, 0.5]},
     "layer": NESTED,
 }
-GRID_SPACE = {
-    "x": {"_type": "quniform", "_value": [-5, 5, 2.5]},
-    "lr": {"_type": "choice", "_value": [1e-4, 1e-3, 1e-2, 1e-1]},
-    "units": {"_type": "qloguniform", "_value": [16, 256, 16]},
-    "depth": {"_type": "randint", "_value": [1, 6]},
-    "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
-}
-BATCH_CONFIGS = [SearchSpace(MIXED_SPACE).sample(np.random.default_rng(i)) for i in range(20)]
-BATCH_SPACE = {"params": {"_type": "choice", "_value": BATCH_CONFIGS}}
 
 
 def every_type_objective(params: dict) -> float:
     return (params["u"] - 0.5) ** 2 + abs(params["r"]) + (params["c"] != 2)
 
 
-# --- the contract -----------------------------------------------------------------------------------
-class TestRandomContract(TunerContract):
-    tuner_name = "Random"
-
-
-class TestAnnealContract(TunerContract):
-    tuner_name = "Anneal"
-
-
-class TestTPELegacyContract(TunerContract):
-    tuner_name = "TPE_legacy"
-
-
+# --- the contract, with a constant liar (tests/unit/test_tuner_contracts.py: without) --------------
 class TestTPELegacyLiarMinContract(TunerContract):
     tuner_name = "TPE_legacy"
     class_args = {"parallel_optimize": True, "constant_liar_type": "min"}
@@ -82,39 +69,6 @@ class TestTPELegacyLiarMaxContract(TestTPELegacyLiarMinContract):
 
 class TestTPELegacyLiarMeanContract(TestTPELegacyLiarMinContract):
     class_args = {"parallel_optimize": True, "constant_liar_type": "mean"}
-
-
-class TestEvolutionContract(TunerContract):
-    tuner_name = "Evolution"
-    class_args = {"population_size": 8}
-    n_trials = 25  # the last 17 are children of tournaments
-
-
-class TestGridSearchContract(TunerContract):
-    tuner_name = "GridSearch"
-    space_spec = GRID_SPACE
-
-
-class TestBatchContract(TunerContract):
-    tuner_name = "Batch"
-    space_spec = BATCH_SPACE
-
-    def test_suggestions_are_legal_values(self):
-        # The batch form is not a SearchSpace (its options are plain dicts): check against the options.
-        tuner = self.make_tuner()
-        suggested = run_sequential(tuner, self.objective, len(BATCH_CONFIGS))
-        assert len(suggested) == len(BATCH_CONFIGS)
-        assert [config_key(t.params) for t in tuner.history] == [config_key(c) for c in BATCH_CONFIGS]
-        assert all(tuner.space.contains(t.params) for t in tuner.history)
-
-    def test_observes_failed_early_stopped_and_canceled_trials(self):
-        # Same reason: the next suggestion is checked against the options, not SearchSpace(space_spec).
-        tuner = self.make_tuner()
-        states = [TrialState.FAILED, TrialState.EARLY_STOPPED, TrialState.CANCELED, TrialState.TIMEOUT]
-        for number, (config, state) in enumerate(zip(tuner.suggest(4), states)):
-            tuner.observe(finished(number, config, None, state, ((1, 3.0),)))
-        # the CANCELED one runs again first; the others ended by themselves and do not
-        assert tuner.suggest(2) == [BATCH_CONFIGS[2], BATCH_CONFIGS[4]]
 
 
 # --- conversions of every _type ---------------------------------------------------------------------
@@ -290,6 +244,15 @@ def test_batch_suggests_each_configuration_once_in_order():
     assert tuner.suggest(1) == []
 
 
+def test_batch_runs_only_an_interrupted_configuration_again():
+    tuner = create_tuner("Batch", BATCH_SPACE)
+    states = [TrialState.FAILED, TrialState.EARLY_STOPPED, TrialState.CANCELED, TrialState.TIMEOUT]
+    for number, (config, state) in enumerate(zip(tuner.suggest(4), states)):
+        tuner.observe(finished(number, config, None, state, ((1, 3.0),)))
+    # the CANCELED one runs again first; the others ended by themselves and do not
+    assert tuner.suggest(2) == [BATCH_CONFIGS[2], BATCH_CONFIGS[4]]
+
+
 @pytest.mark.parametrize("name, space, configs", [
     ("GridSearch", {"k": {"_type": "randint", "_value": [0, 6]}}, [{"k": k} for k in range(6)]),
     ("Batch", None, None),
@@ -336,6 +299,19 @@ def test_batch_refuses_other_spaces(space, message):
 
 
 # --- registry and classArgs -------------------------------------------------------------------------
+def test_the_magic_s_help_lists_the_registries_without_loading_the_engines():
+    """%%autotune? names every registered tuner and assessor; importing the magic (a notebook's
+    %load_ext) imports neither scipy nor hyperopt: the registries name modules, not classes."""
+    code = ("import sys; from autotune_nb.notebook.magic import AutotuneMagics; "
+            "print([m for m in ('scipy', 'hyperopt') if m in sys.modules]); print(AutotuneMagics.autotune.__doc__)")
+    loaded, doc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout.split("\n", 1)
+    assert loaded == "[]"
+    doc = " ".join(doc.split())  # argparse wraps the help
+    assert f"tuner name, case-insensitive: {', '.join(available_tuners())}" in doc
+    assert f"early stopping by an assessor, case-insensitive: {', '.join(available_assessors())}" in doc
+
+
 def test_unknown_tuner_name_lists_the_valid_ones():
     with pytest.raises(ConfigurationError, match=r"'Nope'.*Anneal.*Batch.*Evolution.*GridSearch.*Random.*TPE_legacy"):
         create_tuner("Nope", MIXED_SPACE)
