@@ -4,7 +4,8 @@
     study = at.Study({"lr": at.loguniform(1e-4, 0.1)}, tuner="TPE", direction="maximize")
     study.run(train_and_score, max_trials=30)
 
-In a notebook, ``%load_ext autotune_nb`` adds the ``%%autotune`` cell magic.
+In a notebook, ``%load_ext autotune_nb`` adds the ``%%autotune`` cell magic, and
+``at.dashboard(study)`` shows a study's live dashboard.
 
 Only what trial code needs (``report``, the errors) is imported eagerly: worker processes import
 this package before every study, and the engine (scipy, hyperopt) would add ~0.4 s to each start.
@@ -40,6 +41,9 @@ _LAZY = {
     "TrialEvent": "autotune_nb.study",
     "LocalPool": "autotune_nb.execution.pool",
     "DaskPool": "autotune_nb.execution.dask_pool",
+    # The notebook layer (ipywidgets, bqplot): the engine never imports it, only this name and the
+    # extension hooks below reach it.
+    "dashboard": "autotune_nb.notebook.dashboard",
 }
 
 __all__ = [

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from .errors import ConfigurationError
+from .numeric import is_integer, is_real, shown
 from .vocabulary import DIRECTIONS
-
-#: The longest value an error shows in full; a longer one (a 400-digit int) is cut in the middle.
-_SHOWN_LENGTH = 80
-
 
 def require_int(owner: str, arg: str, value: Any, *, minimum: int, why: str = "") -> int:
     """``value`` as an int, if it is an integer (not a bool) >= ``minimum``; ``why`` follows the rule."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if not is_integer(value) or value < minimum:
         raise _refusal(owner, arg, f"an integer >= {minimum}", value, why)
     return int(value)
 
@@ -32,7 +28,7 @@ def require_number(owner: str, arg: str, value: Any, *, minimum: float | None = 
     ``>= minimum``, ``> above`` and ``< below`` where given; ``why`` follows the rule."""
     bounds = [f"{sign} {bound}" for sign, bound in ((">=", minimum), (">", above), ("<", below)) if bound is not None]
     rule = " ".join(["a finite number", " and ".join(bounds)]).strip()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise _refusal(owner, arg, rule, value, why)
     try:
         number = float(value)
@@ -106,7 +102,7 @@ def check_names(owner: str, target: Callable, class_args: Mapping[str, Any], *,
             if arg not in named:
                 valid = ["optimize_mode", *sorted(set(named) - {"optimize_mode"})]
                 raise ConfigurationError(
-                    f"{owner}: unknown classArg {arg!r} (= {_shown(value)}); valid classArgs are "
+                    f"{owner}: unknown classArg {arg!r} (= {shown(value)}); valid classArgs are "
                     f"{', '.join(valid)}"
                 )
     for arg in named:
@@ -116,15 +112,7 @@ def check_names(owner: str, target: Callable, class_args: Mapping[str, Any], *,
 
 def _refusal(owner: str, arg: str, rule: str, value: Any, why: str, note: str = "") -> ConfigurationError:
     reason = f" ({why})" if why else ""
-    return ConfigurationError(f"{owner}: {arg} must be {rule}{reason}, got {_shown(value)}{note}")
-
-
-def _shown(value: Any) -> str:
-    """``repr(value)``, its middle cut out past _SHOWN_LENGTH characters (with the full length)."""
-    text = repr(value)
-    if len(text) <= _SHOWN_LENGTH:
-        return text
-    return f"{text[:40]}...{text[-20:]} ({len(text)} characters)"
+    return ConfigurationError(f"{owner}: {arg} must be {rule}{reason}, got {shown(value)}{note}")
 
 
 def _equal(value: Any, option: Any) -> bool:

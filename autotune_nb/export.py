@@ -27,6 +27,7 @@ from .codec import decode_json, jsonable
 from ._version import __version__
 from .config import StudyConfig
 from .errors import AutotuneError, ExportFormatError, SearchSpaceError
+from .numeric import is_integer
 from .space import MAX_NESTING, SearchSpace
 from .trial import InvalidResultError, Trial, TrialState, finite_number
 from .vocabulary import DIRECTIONS, STUDY_STATES
@@ -127,10 +128,6 @@ class _Fields:
         return value
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
 def _is_finite_number(x: Any) -> bool:
     """The rule for a trial's value and reports, in a document as from a live trial: a finite number
     (``trial.finite_number``: no NaN, infinity, bool, string, nor int beyond the float range)."""
@@ -154,7 +151,7 @@ def _is_str(x: Any) -> bool:
 
 
 def _is_step_value(pair: Any) -> bool:
-    return isinstance(pair, list) and len(pair) == 2 and _is_int(pair[0]) and _is_finite_number(pair[1])
+    return isinstance(pair, list) and len(pair) == 2 and is_integer(pair[0]) and _is_finite_number(pair[1])
 
 
 _STATES = tuple(state.value for state in TrialState)
@@ -167,7 +164,7 @@ def _trial_from_dict(data: Any, where: str, fields: _Fields) -> Trial:
     make the study's best value NaN for good (every comparison with NaN is false)."""
     if not isinstance(data, dict):
         raise fields.fail(where, "an object (one trial)", data)
-    number = fields.get(data, "number", where, "an integer >= 0", lambda x: _is_int(x) and x >= 0)
+    number = fields.get(data, "number", where, "an integer >= 0", lambda x: is_integer(x) and x >= 0)
     state = TrialState(fields.get(data, "state", where, f"one of {', '.join(_STATES)}", lambda x: x in _STATES))
     value = fields.get(data, "value", where, _VALUE_RULE,
                        lambda x: _is_finite_number(x) or (x is None and state is not TrialState.SUCCEEDED))
@@ -185,7 +182,7 @@ def _trial_from_dict(data: Any, where: str, fields: _Fields) -> Trial:
         intermediates=tuple((step, float(v)) for step, v in intermediates),
         started_at=fields.get(data, "started_at", where, _TIME_RULE, _or_none(_is_finite_number)),
         finished_at=fields.get(data, "finished_at", where, _TIME_RULE, _or_none(_is_finite_number)),
-        slot=fields.get(data, "slot", where, "an integer or null", _or_none(_is_int)),
+        slot=fields.get(data, "slot", where, "an integer or null", _or_none(is_integer)),
         gpu=fields.get(data, "gpu", where, "a string or null", _or_none(_is_str)),
         error=fields.get(data, "error", where, "a string or null", _or_none(_is_str)),
         reason=fields.get(data, "reason", where, "a string or null", _or_none(_is_str)),
@@ -222,7 +219,7 @@ def _config_from_dict(study: dict, fields: _Fields) -> StudyConfig:
         direction=fields.get(study, "direction", "study", "'maximize' or 'minimize'",
                              lambda x: x in DIRECTIONS),
         seed=fields.get(study, "seed", "study", "an integer or null (>= 0)",
-                        _or_none(lambda x: _is_int(x) and x >= 0)),
+                        _or_none(lambda x: is_integer(x) and x >= 0)),
     )
 
 
@@ -296,7 +293,7 @@ def _document_to_study(document: Any, path: str) -> tuple[StudyConfig, list[Tria
     if not isinstance(document, dict):
         raise fields.fail("<top level>", f'an object {{"format": "{FORMAT}", "version": {VERSION}, ...}}', document)
     fields.get(document, "format", "", repr(FORMAT), lambda x: x == FORMAT)
-    version = fields.get(document, "version", "", f"an integer from 1 to {VERSION}", lambda x: _is_int(x) and x >= 1)
+    version = fields.get(document, "version", "", f"an integer from 1 to {VERSION}", lambda x: is_integer(x) and x >= 1)
     if version > VERSION:
         raise ExportFormatError(
             f"{path}: format version {version} was written by a newer autotune_nb (this one reads up to "
@@ -343,9 +340,3 @@ def read_study(path: str | os.PathLike) -> tuple[StudyConfig, list[Trial], str |
             f"{shown}: not a JSON document ({exc}); expected an autotune_nb study export"
         ) from None
     return _document_to_study(document, shown)
-
-
-def warm_start_trials(trials: Sequence[Trial], space: SearchSpace) -> list[Trial]:
-    """The finished trials of another study that a tuner over ``space`` can learn from: those whose
-    parameters ``space`` contains. Pass each to ``tuner.observe``."""
-    return [trial for trial in trials if trial.state.is_finished and space.contains(dict(trial.params))]

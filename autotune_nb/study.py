@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import threading
 import time
@@ -25,16 +24,18 @@ import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from .assessors import Assessor, Decision, create_assessor
+from .class_args import require_int, require_number, require_one_of
 from .config import StudyConfig
 from .errors import ConfigurationError
 from .execution.base import Outcome, Pool
-from .export import read_json, read_study, warm_start_trials, write_json
+from .export import read_json, read_study, write_json
+from .tuners.warm_start import warm_start_trials
 from .run_loop import RunLoop
 from .space import SearchSpace
 from .store import StudyStorage, open_store
 from .trial import LOST_REASON, InvalidResultError, Trial, TrialState, parse_result
 from .tuners import Tuner, create_tuner
-from .vocabulary import DIRECTIONS, Direction, EventKind, StudyState
+from .vocabulary import DIRECTIONS, Direction, EventKind, OutcomeKind, StudyState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,10 +80,9 @@ class Study:
         name: str | None = None,
         storage: StudyStorage | str | os.PathLike | bool | None = True,
     ):
-        if direction not in DIRECTIONS:
-            raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ConfigurationError(f"seed must be an integer >= 0 or None, got {seed!r}")
+        require_one_of("Study", "direction", direction, DIRECTIONS)
+        if seed is not None:
+            require_int("Study", "seed", seed, minimum=0, why="or None")
         if name is not None:
             _check_name(name)
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
@@ -244,20 +244,10 @@ class Study:
         if loop is not None:
             loop.wake()
 
-    def dashboard(self, total: int | None = None):
-        """A live dashboard of this study (ipywidgets + bqplot), following it while it runs."""
-        from .notebook.dashboard import Dashboard
-
-        dashboard = Dashboard(self, total=total or len(self._trials) or None)
-        if self.state != StudyState.RUNNING:
-            dashboard.finish(self.state or StudyState.FINISHED)
-        else:
-            dashboard.attach()
-        return dashboard
-
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """The static view (HTML table and SVG chart, and the study JSON): readable without a kernel."""
-        from .notebook.static import study_mimebundle
+        """The static view (HTML table and SVG chart, and the study JSON): readable without a kernel.
+        The live dashboard is the notebook layer's: ``at.dashboard(study)``."""
+        from .views.static import study_mimebundle
 
         return study_mimebundle(self.config, self.trials, self.state)
 
@@ -300,12 +290,12 @@ class Study:
         if not callable(fn):
             raise ConfigurationError(f"run needs the trial function fn(params) -> result, got {fn!r} "
                                      f"of type {type(fn).__name__}")
-        _check_limit("max_trials", max_trials, minimum=1, integer=True)
+        require_int("run", "max_trials", max_trials, minimum=1)
         for label, value in (("max_duration", max_duration), ("trial_timeout", trial_timeout)):
             if value is not None:
-                _check_limit(label, value, minimum=0)
+                require_number("run", label, value, above=0)
         if max_failures is not None:
-            _check_limit("max_failures", max_failures, minimum=0, integer=True)
+            require_int("run", "max_failures", max_failures, minimum=0, why="0: never stop")
         failures_limit = max_failures if max_failures is not None else min(5, max_trials)
         pool = self._make_pool(executor, concurrency, gpus, trials_per_gpu)
         if not self._run_lock.acquire(blocking=False):
@@ -338,7 +328,11 @@ class Study:
                 self._enter_store()
             run_id = uuid.uuid4().hex
             next_in_store = self._store.acquire_lease(self.name, run_id)
-            self._take_in(self._store.load_study(self.name)[1])
+            try:
+                self._take_in(self._store.load_study(self.name)[1])
+            except BaseException:
+                self._store.release_lease(self.name, run_id)
+                raise
             self._next_number = max(self._next_number, next_in_store)
         with self._lock:
             lost = [t.replace(state=TrialState.FAILED, reason=LOST_REASON)
@@ -434,14 +428,14 @@ class Study:
         trial = self._trials[outcome.trial_number]
         if trial.state.is_finished:  # already ended (timeout, cancel): the late outcome changes nothing
             return
-        if outcome.kind == "result":
+        if outcome.kind == OutcomeKind.RESULT:
             try:
                 value, metrics = parse_result(outcome.result)
             except InvalidResultError as exc:
                 self._finish(trial.number, TrialState.FAILED, reason=str(exc), error=str(exc))
             else:
                 self._finish(trial.number, TrialState.SUCCEEDED, value=value, metrics=metrics)
-        elif outcome.kind == "stopped":
+        elif outcome.kind == OutcomeKind.STOPPED:
             self._finish(trial.number, TrialState.EARLY_STOPPED, reason="stopped early by the assessor")
         else:
             self._finish(trial.number, TrialState.FAILED, error=outcome.error, reason=outcome.reason)
@@ -482,16 +476,3 @@ class Study:
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"name must be a non-empty string, got {name!r}")
-
-
-def _check_limit(label: str, value: Any, *, minimum: float, integer: bool = False) -> None:
-    """Integers must be >= minimum; other limits finite numbers > minimum (a zero or NaN timeout is a bug)."""
-    if integer:
-        ok = not isinstance(value, bool) and isinstance(value, int) and value >= minimum
-        rule = f"an integer >= {minimum}"
-    else:
-        ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-              and value > minimum)
-        rule = f"a finite number > {minimum}"
-    if not ok:
-        raise ConfigurationError(f"{label} must be {rule}, got {value!r}")

@@ -12,6 +12,7 @@ import math
 from typing import Any, Mapping
 
 from .errors import AutotuneError
+from .numeric import shown
 
 #: ``reason`` of a trial that was running or waiting when its study's process ended.
 LOST_REASON = "lost: the study process ended while it ran"
@@ -85,7 +86,7 @@ def parse_result(result: Any) -> tuple[float, dict[str, Any]]:
     if isinstance(result, Mapping):
         if "default" not in result:
             raise InvalidResultError(
-                f"trial result {_shown(result)} is a dict without a 'default' key: NNI's form is "
+                f"trial result {shown(result)} is a dict without a 'default' key: NNI's form is "
                 "{'default': <number>, ...other metrics}"
             )
         value = finite_number(result["default"], what="the result's 'default'")
@@ -103,25 +104,16 @@ def finite_number(x: Any, *, what: str) -> float:
     if isinstance(x, bool):
         raise InvalidResultError(f"{what} is {x!r}, a bool: return a number (int or float)")
     if isinstance(x, (str, bytes)):
-        raise InvalidResultError(f"{what} is the string {_shown(x)}: return a number, not its text")
+        raise InvalidResultError(f"{what} is the string {shown(x)}: return a number, not its text")
     try:
         value = float(x)
     except OverflowError:
-        raise InvalidResultError(f"{what} is {_shown(x)}, too large for a float: return a finite number") from None
+        raise InvalidResultError(f"{what} is {shown(x)}, too large for a float: return a finite number") from None
     except Exception as exc:  # TypeError, ValueError, or whatever a custom __float__ raises
         raise InvalidResultError(
-            f"{what} is {_shown(x)} of type {type(x).__name__}, which is not a number "
+            f"{what} is {shown(x)} of type {type(x).__name__}, which is not a number "
             f"({type(exc).__name__}: {exc}): return a number, or a dict with a numeric 'default' key"
         ) from None
     if not math.isfinite(value):
         raise InvalidResultError(f"{what} is {value!r}: return a finite number")
     return value
-
-
-def _shown(x: Any, limit: int = 80) -> str:
-    """``repr(x)`` cut to ``limit`` characters (a 400-digit int or a large dict stays readable)."""
-    try:
-        text = repr(x)
-    except Exception:
-        text = f"<{type(x).__name__} whose repr raises>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."

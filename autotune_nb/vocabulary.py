@@ -1,6 +1,6 @@
-"""The words every layer shares: a study's state, a direction and what "best" means in it, and the
-kinds of trial events. Each is defined here once; the store, the export, the views and the
-dashboard use these, never their own strings.
+"""The words every layer shares: a study's state, a direction and what "best" means in it, the
+kinds of trial events, and how a trial's job ended. Each is defined here once; the store, the
+export, the views, the dashboard and the pools use these, never their own strings.
 
 The enums are ``str`` enums, so a stored or exported ``"finished"`` compares equal to
 ``StudyState.FINISHED`` and prints as ``finished``.
@@ -72,3 +72,12 @@ class EventKind(_Word):
     STARTED = "started"
     REPORTED = "reported"
     FINISHED = "finished"
+
+
+class OutcomeKind(_Word):
+    """How a trial's job ended, as its pool reports it (``execution.base.Outcome``)."""
+
+    RESULT = "result"  # the trial function returned
+    ERROR = "error"  # it raised (or its result could not come back)
+    STOPPED = "stopped"  # it raised TrialStopped: the assessor stopped it at a report
+    DIED = "died"  # its worker died, or the pool ended it (cancel)

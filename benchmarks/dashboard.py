@@ -1,12 +1,13 @@
 """What the live dashboard costs the kernel: front-end messages and CPU time per 1,000 trials.
 
-A synthetic study (the read side a Dashboard uses: config, space, trials, subscribe) publishes trial
-events at a fixed rate, as a fast study would: per trial "started", 3 intermediate reports and
-"finished" (1 in 10 failed, 1 in 10 early-stopped). The widgets' comms record what they would send
-instead of sending it. For each size the feed runs twice, without and with a dashboard, and the
-script prints: events, refreshes, update messages (total and per second) and their size, the
-process CPU time (``time.process_time``, all threads) the dashboard adds per 1,000 trials, and the
-cost of one refresh at the final size (what bounds the kernel's load: at most 5 refreshes a second).
+A synthetic study (the read side a Dashboard uses, ``StudyView``: config, space, trials, state,
+subscribe) publishes trial events at a fixed rate, as a fast study would: per trial "started", 3
+intermediate reports and "finished" (1 in 10 failed, 1 in 10 early-stopped). The widgets' comms
+record what they would send instead of sending it. For each size the feed runs twice, without and
+with a dashboard, and the script prints: events, refreshes, update messages (total and per second)
+and their size, the process CPU time (``time.process_time``, all threads) the dashboard adds per
+1,000 trials, and the cost of one refresh at the final size (what bounds the kernel's load: at most
+5 refreshes a second).
 
     python benchmarks/dashboard.py [--trials 1000 10000] [--rate 2500]
 """
@@ -27,9 +28,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from autotune_nb.notebook.dashboard import Dashboard  # noqa: E402
 from autotune_nb.space import SearchSpace  # noqa: E402
-from autotune_nb.config import StudyConfig
+from autotune_nb.config import StudyConfig  # noqa: E402
 from autotune_nb.study import TrialEvent  # noqa: E402
 from autotune_nb.trial import Trial, TrialState  # noqa: E402
+from autotune_nb.vocabulary import StudyState  # noqa: E402
 
 SPACE = {
     "lr": {"_type": "loguniform", "_value": [1e-4, 0.1]},
@@ -52,6 +54,7 @@ class SyntheticStudy:
     def __init__(self) -> None:
         self.space = SearchSpace(SPACE)
         self.config = StudyConfig(name="bench", space=self.space.to_nni(), tuner="Random", direction="minimize")
+        self.state = StudyState.RUNNING
         self._trials: dict[int, Trial] = {}
         self._subscribers: list = []
         self._lock = threading.Lock()
@@ -64,9 +67,6 @@ class SyntheticStudy:
     def subscribe(self, callback):
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
-
-    def stop(self) -> None:
-        """Nothing runs: there is nothing to stop."""
 
     def _publish(self, kind: str, trial: Trial) -> None:
         with self._lock:
@@ -98,6 +98,7 @@ class SyntheticStudy:
             ahead = start + (number + 1) / rate - time.monotonic()
             if ahead > 0.002:
                 time.sleep(ahead)
+        self.state = StudyState.FINISHED
         return events
 
 

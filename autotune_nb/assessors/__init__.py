@@ -8,46 +8,34 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Mapping
 
 from ..class_args import check_names, from_config
-from ..errors import ConfigurationError
+from ..registry import Registry
 from .base import Assessor, Decision
 
-# NNI name -> "module:Class"; modules are imported on first use (Curvefitting's scipy.optimize takes
-# most of a second, which every Study would pay at import).
-_REGISTRY: dict[str, str] = {
+# Imported on first use: Curvefitting's scipy.optimize takes most of a second, which every Study
+# would pay at import.
+_REGISTRY: Registry[Assessor] = Registry("assessor", {
     "Curvefitting": "autotune_nb.assessors.curve_fitting:CurveFitting",
     "Medianstop": "autotune_nb.assessors.median_stop:MedianStop",
-}
+})
 
 
 def available_assessors() -> list[str]:
-    return sorted(_REGISTRY, key=str.lower)
+    return _REGISTRY.names()
 
 
 def assessor_class(name: str) -> type[Assessor]:
-    matches = [key for key in _REGISTRY if isinstance(name, str) and key.lower() == name.lower()]
-    if not matches:
-        raise ConfigurationError(
-            f"unknown assessor {name!r}; valid names are {', '.join(available_assessors())} "
-            "(case-insensitive)"
-        )
-    return _load(_REGISTRY[matches[0]])
-
-
-def _load(target: str) -> type[Assessor]:
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return _REGISTRY.load(name)
 
 
 def __getattr__(name: str) -> type[Assessor]:
     """The assessor classes by their Python names (``CurveFitting``), imported on first use."""
-    for target in _REGISTRY.values():
-        if target.endswith(f":{name}"):
-            return _load(target)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    cls = _REGISTRY.by_class_name(name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls
 
 
 #: create_assessor's argument that a config may misplace in classArgs, and where it goes instead.

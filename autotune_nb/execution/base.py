@@ -11,6 +11,8 @@ import abc
 import dataclasses
 from typing import Any, Callable, Mapping, Protocol
 
+from ..vocabulary import OutcomeKind
+
 
 @dataclasses.dataclass(frozen=True)
 class Slot:
@@ -28,10 +30,11 @@ class TrialJob:
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """How a job ended. ``kind`` is "result", "error", "stopped" (TrialStopped), or "died"."""
+    """How a job ended: ``result`` with RESULT; ``error`` (the traceback) and ``reason`` (one line)
+    with ERROR; ``reason`` with DIED."""
 
     trial_number: int
-    kind: str
+    kind: OutcomeKind
     result: Any = None
     error: str | None = None
     reason: str | None = None

@@ -17,14 +17,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import numbers
-import os
 import threading
-import traceback
 from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import ReportFromThreadError, TrialStopped
 from ..trial import InvalidResultError, finite_number
+from ..vocabulary import OutcomeKind
 from .base import Outcome
+from .shipping import error_outcome
 
 _current: contextvars.ContextVar["TrialContext | None"] = contextvars.ContextVar("autotune_trial", default=None)
 _running: list["TrialContext"] = []  # every trial running in this process, for reports from threads
@@ -77,16 +77,10 @@ def run_with_reports(fn: Callable[[dict], Any], trial_number: int, params: Mappi
         with active(TrialContext(trial_number, deliver)):
             result = fn(dict(params))
     except TrialStopped:
-        return Outcome(trial_number, "stopped")
+        return Outcome(trial_number, OutcomeKind.STOPPED)
     except own_errors as exc:
         return error_outcome(trial_number, exc)
-    return Outcome(trial_number, "result", result=result)
-
-
-def error_outcome(trial_number: int, exc: BaseException) -> Outcome:
-    message = str(exc)
-    reason = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return Outcome(trial_number, "error", error=format_trial_error(exc), reason=reason)
+    return Outcome(trial_number, OutcomeKind.RESULT, result=result)
 
 
 def _as_report_value(value: Any) -> float:
@@ -161,18 +155,3 @@ def report(value: Any, step: int | None = None) -> None:
     context = _reporting_context()
     if context is not None:
         context.report(value, step)
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def format_trial_error(exc: BaseException) -> str:
-    """The traceback of a trial's exception, starting at the user's code.
-
-    The frames of autotune_nb's own machinery (worker, pool, cell wrapper) come first and say
-    nothing to the user; they are dropped, unless the error arose in that machinery alone.
-    """
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb if tb is not None else exc.__traceback__))

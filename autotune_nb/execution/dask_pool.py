@@ -45,9 +45,11 @@ except ImportError as exc:
     raise ImportError(f"DaskPool needs dask.distributed ({exc}): pip install 'autotune_nb[dask]'") from exc
 
 from ..errors import ConfigurationError
+from ..vocabulary import OutcomeKind
 from .base import EventSink, Outcome, Pool, Slot, TrialJob
 from .channel import ReportServer
-from .pool import _check_count, _format_exception, _name_of, _pickle_function
+from .shipping import UNSENDABLE, error_outcome, pickle_function, unloadable
+from .slots import check_count
 from .worker import StudyHandle, WorkerJob, install, load, run_trial, uninstall
 
 RERUN_REASON = ("worker died: the Dask worker running this trial ended during it (os._exit(), a crash in "
@@ -84,7 +86,7 @@ class DaskPool(Pool):
                 "`dask worker` with its own CUDA_VISIBLE_DEVICES) and leave gpus out"
             )
         if concurrency is not None:
-            _check_count("concurrency", concurrency)
+            check_count("concurrency", concurrency)
         self._client_source = client
         self._client = client if isinstance(client, Client) else self._open_client()
         if concurrency is None:
@@ -116,7 +118,7 @@ class DaskPool(Pool):
         Raises ``ConfigurationError`` when ``fn`` cannot be pickled, cannot be loaded on a worker,
         or when a worker cannot connect to the report channel.
         """
-        payload = _pickle_function(fn)
+        payload = pickle_function(fn)
         if self._client is not self._client_source and self._client.status in ("closing", "closed"):
             self._client = self._open_client()  # ours, closed by the last shutdown: a pool serves many studies
         self._sink, self._closed = sink, False
@@ -149,7 +151,7 @@ class DaskPool(Pool):
             run.reported = True
             self._forget(run)
         run.future.cancel()
-        self._sink.on_outcome(Outcome(run.trial_number, "died", reason=f"task canceled: {reason}"))
+        self._sink.on_outcome(Outcome(run.trial_number, OutcomeKind.DIED, reason=f"task canceled: {reason}"))
 
     def shutdown(self) -> None:
         """Cancel the outstanding tasks, remove the function from the workers, close the channel
@@ -194,11 +196,8 @@ class DaskPool(Pool):
                 f"reach it>), and let the workers connect to this machine on that port"
             ) from None
         except Exception as exc:
-            raise ConfigurationError(
-                f"the trial function {_name_of(fn)} cannot be loaded on the Dask workers: {exc}. Install "
-                f"what it imports on every worker (autotune_nb included), or define it in the notebook.\n"
-                f"{_format_exception(exc)}"
-            ) from None
+            raise unloadable(fn, "on the Dask workers", exc, "Install what it imports on every worker "
+                             "(autotune_nb included), or define it in the notebook.") from None
 
     def _forget(self, run: _Run) -> None:
         """Called under the lock: the run no longer holds its slot, and its reports are answered "stop"."""
@@ -258,35 +257,31 @@ def run_dask_trial(job: WorkerJob) -> Outcome:
     number = job.trial_number
     try:
         if not load(job.study).channel.may_start(number):
-            return Outcome(number, "died", reason=RERUN_REASON)
+            return Outcome(number, OutcomeKind.DIED, reason=RERUN_REASON)
     except Exception as exc:  # not installed here, or the study is gone
-        return Outcome(number, "error", error=_format_exception(exc),
-                       reason=f"the trial could not start on its Dask worker: {type(exc).__name__}: {exc}")
+        return error_outcome(number, exc, "the trial could not start on its Dask worker")
     return _sendable(run_trial(job))
 
 
 def _sendable(outcome: Outcome) -> Outcome:
     """The outcome, or an error outcome when its result cannot be pickled back to the study (Dask's
     own error for that names only the ``Outcome`` it could not serialize, not the trial's result)."""
-    if outcome.kind != "result":
+    if outcome.kind != OutcomeKind.RESULT:
         return outcome
     try:
         cloudpickle.dumps(outcome.result)
     except Exception as exc:
-        return Outcome(outcome.trial_number, "error", error=_format_exception(exc),
-                       reason=f"the trial's outcome could not be sent back from its worker (is the result "
-                              f"picklable?): {type(exc).__name__}: {exc}")
+        return error_outcome(outcome.trial_number, exc, UNSENDABLE)
     return outcome
 
 
 def _outcome_of(trial_number: int, future: Future) -> Outcome:
     if future.cancelled():
-        return Outcome(trial_number, "died", reason="its Dask task was cancelled outside the study "
-                                                    "(client.cancel, or a lost client or scheduler)")
+        return Outcome(trial_number, OutcomeKind.DIED, reason="its Dask task was cancelled outside the study "
+                                                              "(client.cancel, or a lost client or scheduler)")
     try:
         return future.result()
     except KilledWorker as exc:
-        return Outcome(trial_number, "died", reason=f"worker died: {exc}")
+        return Outcome(trial_number, OutcomeKind.DIED, reason=f"worker died: {exc}")
     except Exception as exc:
-        return Outcome(trial_number, "error", error=_format_exception(exc),
-                       reason=f"Dask could not run the trial's task: {type(exc).__name__}: {exc}")
+        return error_outcome(trial_number, exc, "Dask could not run the trial's task")

@@ -1,5 +1,9 @@
 """The local pool: concurrent trials in reused worker processes, one loky executor per slot.
 
+loky is the copy joblib ships (``joblib.externals.loky``), not the separate package: one loky in a
+notebook whose code also runs ``joblib.Parallel``, at the same cost per trial and 0.06-0.15 s more
+per worker start (benchmarks/results/loky_vs_joblib.txt).
+
 Each slot owns a one-process loky ``ProcessPoolExecutor`` whose environment is fixed for the
 process's whole life: ``CUDA_VISIBLE_DEVICES`` names the slot's GPU ("" on CPU-only slots, so no
 trial grabs a GPU by accident) and the OpenMP/MKL/OpenBLAS thread caps share the CPUs between the
@@ -21,27 +25,25 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import numbers
 import os
 import re
 import threading
-import traceback
 import uuid
 from concurrent.futures import Future
 from typing import Any, Callable, Mapping, Sequence
 
-import cloudpickle
-from loky import ProcessPoolExecutor, cpu_count
-from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
+from joblib.externals.loky import ProcessPoolExecutor, cpu_count
+from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
-from ..errors import ConfigurationError
+from ..vocabulary import OutcomeKind
 from . import scratch, worker
 from .base import EventSink, Outcome, Pool, Slot, TrialJob
 from .channel import ReportServer
+from .shipping import UNSENDABLE, error_outcome, pickle_function, unloadable
+from .slots import plan_slots
 
 THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-_GPU_ID = re.compile(r"[^\s,]+")  # one device as CUDA_VISIBLE_DEVICES names it: index, UUID or MIG id
 _EXIT_CODE = re.compile(r"\{([A-Z]+\d*)\((-?\d+)\)")  # loky's "The exit codes of the workers are {SIGKILL(-9)}"
 _SIGNAL_HINTS = {
     "SIGKILL": "; out of memory? (the kernel's OOM killer sends SIGKILL)",
@@ -49,62 +51,6 @@ _SIGNAL_HINTS = {
     "SIGBUS": "; a bus error in native code",
     "SIGABRT": "; aborted by native code (a failed assertion?)",
 }
-
-
-def plan_slots(concurrency: int | None = None, gpus: Sequence[int | str] | None = None,
-               trials_per_gpu: int = 1) -> list[Slot]:
-    """The slots for a concurrency or a GPU list; refuses settings that contradict each other.
-
-    With ``gpus``, slot ``i`` gets ``gpus[i % len(gpus)]``, so the first trials spread over the GPUs.
-
-    Example:
-        >>> [s.gpu for s in plan_slots(gpus=[0, 1], trials_per_gpu=2)]
-        ['0', '1', '0', '1']
-    """
-    _check_count("trials_per_gpu", trials_per_gpu)
-    if concurrency is not None:
-        _check_count("concurrency", concurrency)
-    if gpus is None:
-        if trials_per_gpu != 1:
-            raise ConfigurationError(
-                f"trials_per_gpu={trials_per_gpu} needs gpus=[...]: without GPUs use concurrency= instead"
-            )
-        return [Slot(i) for i in range(concurrency or 1)]
-    ids = _gpu_ids(gpus)
-    count = len(ids) * trials_per_gpu
-    if concurrency is not None and concurrency != count:
-        raise ConfigurationError(
-            f"concurrency={concurrency} disagrees with gpus={list(gpus)!r} x trials_per_gpu={trials_per_gpu} "
-            f"= {count} slots: leave concurrency out (it follows from gpus) or change trials_per_gpu"
-        )
-    return [Slot(i, ids[i % len(ids)]) for i in range(count)]
-
-
-def _check_count(label: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigurationError(f"{label} must be an integer >= 1, got {value!r}")
-
-
-def _gpu_ids(gpus: Any) -> list[str]:
-    if isinstance(gpus, (str, bytes)) or not isinstance(gpus, Sequence):
-        raise ConfigurationError(f"gpus must be a list of GPU ids such as [0, 1], got {gpus!r}")
-    if not gpus:
-        raise ConfigurationError("gpus=[] names no GPU: leave gpus out to run CPU-only trials")
-    ids = []
-    for gpu in gpus:
-        valid_index = isinstance(gpu, numbers.Integral) and not isinstance(gpu, bool) and gpu >= 0
-        if not (valid_index or (isinstance(gpu, str) and _GPU_ID.fullmatch(gpu))):
-            raise ConfigurationError(
-                f"gpus: {gpu!r} is not a GPU id; give one device per entry, as an index >= 0 or a "
-                "UUID as CUDA_VISIBLE_DEVICES takes it (e.g. gpus=[0, 1])"
-            )
-        ids.append(str(gpu))
-    repeated = sorted({gpu for gpu in ids if ids.count(gpu) > 1})
-    if repeated:
-        raise ConfigurationError(
-            f"gpus lists GPU {repeated[0]!r} more than once: to run several trials per GPU use trials_per_gpu"
-        )
-    return ids
 
 
 def worker_env(slot: Slot, n_slots: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -149,8 +95,9 @@ class LocalPool(Pool):
 
     Args:
         concurrency: how many trials at once (default 1, or ``len(gpus) * trials_per_gpu``).
-        gpus: GPU ids (indices or UUIDs); each worker sees one of them as ``CUDA_VISIBLE_DEVICES``.
-            Without it workers see ``CUDA_VISIBLE_DEVICES=""`` (set it in ``env`` to change that).
+        gpus: GPU ids (indices, UUIDs or MIG ids: ``slots.GPU_ID_RULE``); each worker sees one of
+            them as ``CUDA_VISIBLE_DEVICES``. Without it workers see ``CUDA_VISIBLE_DEVICES=""``
+            (set it in ``env`` to change that).
         trials_per_gpu: how many trials share one GPU at a time.
         env: extra environment variables for every worker (they win over the pool's own).
     """
@@ -174,7 +121,7 @@ class LocalPool(Pool):
 
         Raises ``ConfigurationError`` when ``fn`` cannot be pickled or cannot be loaded in a worker.
         """
-        payload = _pickle_function(fn)
+        payload = pickle_function(fn)
         self._sink, self._closed = sink, False
         try:
             self._server = ReportServer(sink.on_report)
@@ -216,7 +163,7 @@ class LocalPool(Pool):
         executor.shutdown(wait=True, kill_workers=True)
         self._replace(slot)
         if unreported:
-            self._sink.on_outcome(Outcome(run.trial_number, "died", reason=f"worker terminated: {reason}"))
+            self._sink.on_outcome(Outcome(run.trial_number, OutcomeKind.DIED, reason=f"worker terminated: {reason}"))
 
     def shutdown(self) -> None:
         """Kill every worker, close the report channel and remove the run's folder (the pickled function)."""
@@ -244,11 +191,9 @@ class LocalPool(Pool):
             try:
                 future.result()
             except Exception as exc:
-                raise ConfigurationError(
-                    f"the trial function {_name_of(fn)} cannot be loaded in a worker process "
-                    f"(slot {slot.index}): {exc}. Make what it uses importable in a fresh Python process, "
-                    f"or run it with executor='inline'.\n{_format_exception(exc)}"
-                ) from None
+                raise unloadable(fn, f"in a worker process (slot {slot.index})", exc,
+                                 "Make what it uses importable in a fresh Python process, "
+                                 "or run it with executor='inline'.") from None
 
     def _replace(self, slot: Slot, *, warm: bool = True) -> ProcessPoolExecutor | None:
         """Give the slot a new executor (the old one is dead or killed); with ``warm``, start its
@@ -285,29 +230,8 @@ def _outcome_of(trial_number: int, future: Future) -> tuple[Outcome, bool]:
     try:
         return future.result(), False
     except TerminatedWorkerError as exc:
-        return Outcome(trial_number, "died", reason=describe_death(exc)), True
+        return Outcome(trial_number, OutcomeKind.DIED, reason=describe_death(exc)), True
     except BrokenProcessPool as exc:  # e.g. a result that could not be unpickled here
-        return Outcome(trial_number, "error", error=_format_exception(exc), reason=f"worker pool broke: {exc}"), True
+        return error_outcome(trial_number, exc, "the worker pool broke"), True
     except BaseException as exc:  # the worker catches the trial's own errors: this is the way back
-        return Outcome(trial_number, "error", error=_format_exception(exc),
-                       reason=f"the trial's outcome could not be sent back from its worker (is the result "
-                              f"picklable?): {type(exc).__name__}: {exc}"), False
-
-
-def _pickle_function(fn: Callable) -> bytes:
-    try:
-        return cloudpickle.dumps(fn)
-    except Exception as exc:
-        raise ConfigurationError(
-            f"the trial function {_name_of(fn)} cannot be pickled for the worker processes: {exc}. "
-            "Create what it needs (locks, open files, connections) inside the function, "
-            "or run it with executor='inline'."
-        ) from exc
-
-
-def _name_of(fn: Callable) -> str:
-    return getattr(fn, "__qualname__", None) or repr(fn)
-
-
-def _format_exception(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return error_outcome(trial_number, exc, UNSENDABLE), False

@@ -24,7 +24,8 @@ import cloudpickle
 
 from .base import Outcome
 from .channel import Endpoint, ReportClient
-from .context import dedicate_process, error_outcome, run_with_reports
+from .context import dedicate_process, run_with_reports
+from .shipping import error_outcome
 
 #: Seconds between two checks that the study process (the worker's parent) is still alive.
 ORPHAN_CHECK_INTERVAL = 1.0

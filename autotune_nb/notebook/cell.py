@@ -3,8 +3,8 @@
 The body is transformed as IPython transforms any cell (so ``%`` and ``!`` lines work), parsed, and
 compiled on its own first so a syntax error points at the cell's own lines. Then:
 
-* every top-level ``name = at.<type>(...)`` is a parameter declaration: the call is evaluated once, in
-  the notebook's namespace, into the search space, and the statement becomes
+* every parameter declaration (``name = at.<type>(...)``, the rule is ``declarations.py``'s) is
+  evaluated once, in the notebook's namespace, into the search space, and the statement becomes
   ``name = __autotune_params__["name"]``;
 * parameters from ``--space`` are bound as variables of the same name before the body runs;
 * a trailing expression statement is the trial's result (as ``%%time`` splits it off);
@@ -20,11 +20,13 @@ import ast
 import builtins
 import dataclasses
 import marshal
-import types
 from typing import Any, Mapping
 
+import autotune_nb
+
 from ..errors import SearchSpaceError
-from ..space import DISTRIBUTIONS, Distribution
+from ..space import Distribution
+from .declarations import Declaration, declarations
 
 PARAMS_NAME = "__autotune_params__"
 RESULT_NAME = "__autotune_result__"
@@ -51,32 +53,14 @@ class TrialProgram:
         return namespace[FUNCTION_NAME]
 
 
-def _is_autotune_module(value: Any) -> bool:
-    return isinstance(value, types.ModuleType) and value.__name__ == "autotune_nb"
-
-
-def _declaration(node: ast.stmt, user_ns: Mapping[str, Any]) -> tuple[str, ast.Call] | None:
-    """``(name, call)`` when ``node`` is ``name = at.<type>(...)`` (or ``<type>(...)`` imported)."""
-    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Call)):
-        return None
-    func = node.value.func
-    if isinstance(func, ast.Attribute) and func.attr in DISTRIBUTIONS and isinstance(func.value, ast.Name):
-        if _is_autotune_module(user_ns.get(func.value.id)) or func.value.id in ("at", "autotune_nb"):
-            return node.targets[0].id, node.value
-    if isinstance(func, ast.Name) and func.id in DISTRIBUTIONS:
-        bound = user_ns.get(func.id)
-        if getattr(bound, "__module__", "") == "autotune_nb.space":
-            return node.targets[0].id, node.value
-    return None
-
-
-def _evaluate_declaration(name: str, call: ast.Call, filename: str, user_ns: Mapping[str, Any]) -> Distribution:
+def _evaluate_declaration(declaration: Declaration, filename: str, user_ns: Mapping[str, Any]) -> Distribution:
+    """The declaration's distribution: its call evaluated in the notebook's namespace, with ``at`` and
+    ``autotune_nb`` bound unless the notebook binds them, and the callee as the rule resolved it
+    (it may come from an import in the cell itself, which has not run)."""
+    name, call = declaration.name, declaration.call
     expression = ast.Expression(call)
     ast.fix_missing_locations(expression)
-    import autotune_nb
-
-    namespace = {"at": autotune_nb, "autotune_nb": autotune_nb, **user_ns}
+    namespace = {"at": autotune_nb, "autotune_nb": autotune_nb, **user_ns, declaration.callee: declaration.bound}
     try:
         distribution = eval(compile(expression, filename, "eval"), namespace)
         if isinstance(distribution, Distribution):
@@ -139,19 +123,18 @@ def compile_cell(
 
     declared: dict[str, Distribution] = {}
     body: list[ast.stmt] = []
-    for node in tree.body:
-        found = _declaration(node, user_ns)
+    for node, found in declarations(tree.body, user_ns):
         if found is None:
             body.append(node)
             continue
-        name, call = found
+        name = found.name
         if name in declared:
             raise SearchSpaceError(f"line {node.lineno}: parameter {name!r} is declared twice in the cell")
         if name in space_params:
             raise SearchSpaceError(
                 f"line {node.lineno}: parameter {name!r} is declared in the cell and in --space: keep one"
             )
-        declared[name] = _evaluate_declaration(name, call, filename, user_ns)
+        declared[name] = _evaluate_declaration(found, filename, user_ns)
         body.append(_bind(name, node.lineno))
 
     if not declared and not space_params:

@@ -2,14 +2,20 @@
 
 The study publishes an event on every trial change, possibly thousands a second. The dashboard
 never draws per event: an event only marks it dirty and arms a timer, and the timer's refresh
-takes one snapshot of the trials, turns it into chart records (``charts.build``, the pure data
-step) and sets the widgets under ``hold_sync`` so each changed widget sends one message per
+takes one snapshot of the trials, turns it into chart records (``views.charts.build``, the pure
+data step) and sets the widgets under ``hold_sync`` so each changed widget sends one message per
 refresh. Refreshes are at least ``refresh_interval`` apart (2 a second by default), a trailing one
 always follows the last event, and while trials run a heartbeat refresh once a second moves the
 clock (elapsed time, ETA). ``finish()`` stops the timers and draws the final state.
 
 No widget is made per trial: the table is one HTML widget of the top rows, each chart a fixed set
 of marks whose arrays are replaced, and the chart data are capped (``charts.build``).
+
+The dashboard reads the study through ``StudyView`` (``views/study_view.py``) and never drives it:
+Stop calls the ``stop`` callable it was given, if any. Its life has one sequence, whoever shows it:
+``dashboard(study)`` draws a study as it stands (``at.dashboard``, ``%autotune show``), and
+``with view.following(): run()`` follows a run and then draws the state the study ended in (the
+``%%autotune`` cell, blocking or from its background thread).
 """
 
 from __future__ import annotations
@@ -21,24 +27,44 @@ import os
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import bqplot
 import ipywidgets as widgets
 import numpy as np
 
-from ..study import Study, TrialEvent
 from ..trial import TrialState
-from . import charts
-from .charts import FINISHED_STATES, STATE_COLORS, format_duration, state_label
-from .static import best_html, counts_html, failures_table_html, header_html, legend_html, trials_table_html
+from ..views import charts
+from ..views.charts import FINISHED_STATES, STATE_COLORS, format_duration, state_label
+from ..views.static import best_html, counts_html, failures_table_html, header_html, legend_html, trials_table_html
+from ..views.study_view import StudyView
+from ..vocabulary import Direction, StudyState
 
-_BAR_STYLES = {"running": "info", "finished": "success", "stopped": "warning", "failed": "danger"}
+if TYPE_CHECKING:
+    from ..study import TrialEvent
+
+_BAR_STYLES = {
+    StudyState.RUNNING: "info",
+    StudyState.FINISHED: "success",
+    StudyState.STOPPED: "warning",
+    StudyState.FAILED: "danger",
+}
 _NO_SELECTION = ("choose a failed trial", -1)
 _BLOCKING_NOTE = (
     "This cell blocks the kernel while the study runs: interrupt the kernel (■, or I I) to stop it. "
     "The Stop button acts on studies run with --background."
 )
+
+
+def dashboard(study: StudyView, total: int | None = None) -> "Dashboard":
+    """A dashboard of ``study`` as it stands: following it while it runs, else drawing the state its
+    last run ended in. ``total``: the trials the run makes, for the progress bar and the ETA
+    (default: the trials it has). ``at.dashboard(study)``; ``%autotune show NAME`` displays one."""
+    view = Dashboard(study, total=total or len(study.trials) or None)
+    if study.state == StudyState.RUNNING:
+        return view.attach()
+    view.finish()
+    return view
 
 
 class Dashboard:
@@ -48,37 +74,38 @@ class Dashboard:
         study: the study to show.
         total: the number of trials the run will make (``max_trials``), for the progress bar and
             the ETA; None when unknown.
-        background: the study runs in a background thread, so the Stop button can act; in a
-            blocking cell the kernel's interrupt is the way to stop, and the dashboard says so.
+        stop: what the Stop button calls (``study.stop`` of a study run from a background thread);
+            None disables it: in a blocking cell the kernel's interrupt is the way to stop, and the
+            dashboard says so.
         refresh_interval: the shortest time between two refreshes, in seconds.
         export_dir: where the Export button writes; the kernel's working folder (the notebook's
             folder under Jupyter) when None.
 
     Example:
-        >>> dashboard = Dashboard(study, total=30).attach()  # doctest: +SKIP
-        >>> study.run(objective, max_trials=30)               # doctest: +SKIP
-        >>> dashboard.finish()                                # doctest: +SKIP
+        >>> view = Dashboard(study, total=30)               # doctest: +SKIP
+        >>> with view.following():                          # doctest: +SKIP
+        ...     study.run(objective, max_trials=30)
     """
 
     HEARTBEAT = 1.0
 
     def __init__(
         self,
-        study: Study,
+        study: StudyView,
         total: int | None = None,
-        background: bool = False,
         *,
+        stop: Callable[[], None] | None = None,
         refresh_interval: float = 0.5,
         top_n: int = 10,
         export_dir: str | None = None,
     ):
         self.study = study
         self.total = total
-        self.background = background
+        self._stop = stop
         self.refresh_interval = refresh_interval
         self.top_n = top_n
         self.export_dir = export_dir
-        self.state = "running"
+        self.state = StudyState.RUNNING
         self.refresh_count = 0
         self._lock = threading.Lock()  # the timer and the flags below
         self._refresh_lock = threading.Lock()  # one refresh at a time
@@ -105,29 +132,40 @@ class Dashboard:
             self._unsubscribe = self.study.subscribe(self._on_event)
         return self
 
-    def finish(self, state: str = "finished") -> None:
-        """Stop following the study and draw its final state. ``state``: finished, stopped or failed."""
+    @contextlib.contextmanager
+    def following(self) -> Iterator["Dashboard"]:
+        """Follow the study while the block runs it, then draw the state the run ended in: the
+        study's, or FAILED when the run raised before the study began (it then has no state)."""
+        self.attach()
+        try:
+            yield self
+        finally:
+            self.finish(self.study.state or StudyState.FAILED)
+
+    def finish(self, state: StudyState | None = None) -> None:
+        """Stop following the study and draw it ended, in ``state``: by default the study's own
+        (FINISHED for a study that never ran)."""
         with self._lock:
             self._finished = True
             self._cancel_timer()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self.state = state
+        self.state = StudyState(state or self.study.state or StudyState.FINISHED)
         self._stop_button.disabled = True
         self.refresh()
 
     def close(self) -> None:
         """Finish (if not done yet) and close the widgets, freeing their front-end models."""
         if not self._finished:
-            self.finish("stopped")
+            self.finish(StudyState.STOPPED)
         _close_tree(self._root)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         return self._root._repr_mimebundle_(**kwargs)
 
     # --- throttling --------------------------------------------------------------------------------
-    def _on_event(self, event: TrialEvent) -> None:
+    def _on_event(self, event: "TrialEvent") -> None:
         """Runs for every trial change, from either of the study's threads (see Study.subscribe):
         only marks the view stale."""
         with self._lock:
@@ -203,7 +241,7 @@ class Dashboard:
         bar_max = max(progress.total if progress.total is not None else progress.done, 1)
         self._progress.max = bar_max
         self._progress.value = min(progress.done, bar_max)
-        self._progress.bar_style = _BAR_STYLES.get(self.state, "info")
+        self._progress.bar_style = _BAR_STYLES[self.state]
         done = f"{progress.done} / {progress.total}" if progress.total is not None else str(progress.done)
         eta = f" · ETA {format_duration(progress.eta)}" if progress.eta is not None and not self._finished else ""
         self._status.value = (
@@ -266,7 +304,7 @@ class Dashboard:
 
     # --- buttons -----------------------------------------------------------------------------------
     def _on_stop(self, _button: widgets.Button) -> None:
-        self.study.stop()
+        self._stop()
         self._stop_button.disabled = True
         self._note.value = "Stop requested: waiting trials are dropped, running ones canceled."
 
@@ -274,7 +312,7 @@ class Dashboard:
         from ..export import write_json
 
         path = export_path(self.study.config.name, self.export_dir)
-        state = self.state if self._finished else "running"
+        state = self.state if self._finished else StudyState.RUNNING
         try:
             write_json(path, self.study.config, self.study.trials, state=state)
         except OSError as exc:
@@ -302,13 +340,14 @@ class Dashboard:
         self._failed_select.add_class("autotune-failed-select")
         self._failed_select.observe(self._on_select_failed, names="value")
         self._traceback = widgets.HTML().add_class("autotune-traceback")
+        stoppable = self._stop is not None
         self._stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
-                                           disabled=not self.background).add_class("autotune-stop")
-        self._stop_button.tooltip = "Stop the study" if self.background else _BLOCKING_NOTE
+                                           disabled=not stoppable).add_class("autotune-stop")
+        self._stop_button.tooltip = "Stop the study" if stoppable else _BLOCKING_NOTE
         self._stop_button.on_click(self._on_stop)
         self._export_button = widgets.Button(description="Export JSON", icon="download").add_class("autotune-export")
         self._export_button.on_click(self._on_export)
-        self._note = widgets.HTML("" if self.background else html.escape(_BLOCKING_NOTE)).add_class("autotune-note")
+        self._note = widgets.HTML("" if stoppable else html.escape(_BLOCKING_NOTE)).add_class("autotune-note")
         self._results_figure = self._make_results_figure()
         self._curves_figure = self._make_curves_figure()
         self._parallel_figure = self._make_parallel_figure()
@@ -373,7 +412,8 @@ class Dashboard:
         positions = np.arange(len(labels), dtype=float)
         scales = {"x": bqplot.LinearScale(min=-0.1, max=positions[-1] + 0.1),
                   "y": bqplot.LinearScale(min=0.0, max=1.0)}
-        color = bqplot.ColorScale(scheme="viridis", reverse=self.study.config.direction == "minimize",
+        # The best results are bright: the scale runs the other way when lower is better.
+        color = bqplot.ColorScale(scheme="viridis", reverse=Direction(self.study.config.direction).sign < 0,
                                   min=0.0, max=1.0)
         self._parallel_colors = color
         guides = bqplot.Lines(x=np.repeat(positions[:, None], 2, axis=1), y=np.tile([0.0, 1.0], (len(labels), 1)),

@@ -11,7 +11,7 @@ def load_ipython_extension(ipython) -> None:
 
     ipython.register_magics(AutotuneMagics)
     if not any(isinstance(t, DeclarationDefaults) for t in ipython.ast_transformers):
-        ipython.ast_transformers.append(DeclarationDefaults())
+        ipython.ast_transformers.append(DeclarationDefaults(ipython.user_ns))
     ipython.user_ns.setdefault("at", autotune_nb)
 
 

@@ -17,13 +17,17 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_loca
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from ..assessors import available_assessors
 from ..errors import AutotuneError
-from ..execution.pool import plan_slots
+from ..execution.slots import gpu_id, plan_slots
 from ..execution.scratch import make_run_folder, remove_run_folder
 from ..space import SearchSpace
+from ..trial import TrialState
+from ..tuners import available_tuners
+from ..views.charts import state_label
 from .capture import CellTrial, capture
 from .cell import compile_cell
-from .dashboard import Dashboard
+from .dashboard import Dashboard, dashboard
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -40,12 +44,16 @@ def parse_duration(text: str | None, option: str) -> float | None:
 
 
 def parse_gpus(text: str | None) -> list[str] | None:
+    """``"0,1"`` -> ``["0", "1"]``; each id must be one the pool takes (``execution.slots.gpu_id``)."""
     if text is None:
         return None
     gpus = [g.strip() for g in text.split(",") if g.strip()]
-    if not gpus or not all(g.isdigit() for g in gpus):
+    if not gpus:
         raise UsageError(f"--gpus {text!r} is not a list of GPU ids: use e.g. --gpus 0,1")
-    return gpus
+    try:
+        return [gpu_id(gpu) for gpu in gpus]
+    except AutotuneError as exc:
+        raise UsageError(f"--gpus {text!r} is not a list of GPU ids: {exc}; e.g. --gpus 0,1") from None
 
 
 def parse_json_option(text: str | None, option: str, user_ns: dict) -> dict:
@@ -82,7 +90,7 @@ def load_space_option(text: str | None, user_ns: dict) -> dict:
 def summary(study) -> str:
     """One line: trials per state and the best result."""
     counts = {state: n for state, n in study.counts().items() if n}
-    states = ", ".join(f"{n} {state.lower().replace('_', '-')}" for state, n in counts.items())
+    states = ", ".join(f"{n} {state_label(TrialState(state))}" for state, n in counts.items())
     best = study.best
     found = f"; best {best.value:.6g} with {dict(best.params)}" if best else "; no trial succeeded"
     return f"study {study.name!r}: {len(study.trials)} trials ({states or 'none'}){found}"
@@ -97,13 +105,13 @@ class AutotuneMagics(Magics):
         self.background: dict[str, tuple[Any, threading.Thread]] = {}
 
     @magic_arguments()
-    @argument("--tuner", default="TPE", help="tuner name (TPE, Random, Anneal, Evolution, GridSearch, Batch, GP, TPE_legacy)")
+    @argument("--tuner", default="TPE", help=f"tuner name, case-insensitive: {', '.join(available_tuners())}")
     @argument("--tuner-args", default=None, help="the tuner's classArgs: a JSON object or a dict variable")
     @argument("--trials", type=int, default=30, help="number of trials to run (NNI maxTrialNumber); with --resume, how many more")
     @argument("--concurrency", type=int, default=None, help="trials at once (default 1, or one per GPU slot)")
-    @argument("--gpus", default=None, help="GPU ids, e.g. 0,1: each worker sees only its GPU (CUDA_VISIBLE_DEVICES)")
+    @argument("--gpus", default=None, help="GPU ids (indices, GPU-<uuid> or MIG ids), e.g. 0,1: each worker sees only its GPU (CUDA_VISIBLE_DEVICES)")
     @argument("--trials-per-gpu", type=int, default=1, help="concurrent trials per GPU")
-    @argument("--assessor", default=None, help="early stopping: Medianstop or Curvefitting")
+    @argument("--assessor", default=None, help=f"early stopping by an assessor, case-insensitive: {', '.join(available_assessors())}")
     @argument("--assessor-args", default=None, help="the assessor's classArgs: a JSON object or a dict variable")
     @argument("--maximize", dest="direction", action="store_const", const="maximize", help="maximize the result (default)")
     @argument("--minimize", dest="direction", action="store_const", const="minimize", help="minimize the result")
@@ -182,17 +190,20 @@ class AutotuneMagics(Magics):
                                 max_duration=max_duration, trial_timeout=trial_timeout, max_failures=args.max_failures,
                                 concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
         user_ns[args.out] = study
-        dashboard = Dashboard(study, total=len(study.trials) + args.trials, background=args.background)
-        display(dashboard)
-        dashboard.attach()
+        view = Dashboard(study, total=len(study.trials) + args.trials, stop=study.stop if args.background else None)
+        display(view)  # from this thread: the output belongs to this cell, even for a background run
+
+        def run_and_clean_up() -> None:
+            try:
+                with view.following():
+                    run()
+            finally:
+                remove_run_folder(folder)
+
         if args.background:
-            self._start_background(study, run, dashboard, folder)
+            self._start_background(study, run_and_clean_up)
             return None
-        try:
-            run()
-        finally:
-            dashboard.finish(study.state or "failed")
-            remove_run_folder(folder)
+        run_and_clean_up()
         print(summary(study))
         return study
 
@@ -211,17 +222,10 @@ class AutotuneMagics(Magics):
                              "resume with the same declarations, or start a new study with another --name")
         return study
 
-    def _start_background(self, study, run: Callable[[], Any], dashboard: Dashboard, folder: str) -> None:
-        """Run the study from a daemon thread; `%autotune stop NAME` finds it in ``self.background``."""
-
-        def run_and_clean_up() -> None:
-            try:
-                run()
-            finally:
-                dashboard.finish(study.state or "failed")
-                remove_run_folder(folder)
-
-        thread = threading.Thread(target=run_and_clean_up, name=f"autotune-{study.name}", daemon=True)
+    def _start_background(self, study, run: Callable[[], None]) -> None:
+        """Call ``run`` (the study's run) from a daemon thread; `%autotune stop NAME` finds it in
+        ``self.background``."""
+        thread = threading.Thread(target=run, name=f"autotune-{study.name}", daemon=True)
         self.background[study.name] = (study, thread)
         thread.start()
         print(f"study {study.name!r} runs in the background; `%autotune stop {study.name}` ends it")
@@ -273,9 +277,7 @@ class AutotuneMagics(Magics):
         from ..study import Study
 
         study = Study.load(name)
-        dashboard = Dashboard(study, total=len(study.trials))
-        display(dashboard)
-        dashboard.finish(study.state or "finished")
+        display(dashboard(study))
         return study
 
     def _export(self, name: str, path: str):

@@ -7,17 +7,16 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Mapping
 
 from ..class_args import check_names, from_config
-from ..errors import ConfigurationError
+from ..registry import Registry
 from ..space import SearchSpace
 from .base import Tuner
 from .warm_start import warm_start_trials
 
-# NNI name -> "module:Class"; modules are imported on first use (hyperopt and scipy load slowly).
-_REGISTRY: dict[str, str] = {
+# Imported on first use: hyperopt and scipy load slowly.
+_REGISTRY: Registry[Tuner] = Registry("tuner", {
     "TPE": "autotune_nb.tuners.tpe:TPETuner",
     "TPE_legacy": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
     "HyperoptTPE": "autotune_nb.tuners.hyperopt_tuners:HyperoptTPE",
@@ -27,30 +26,20 @@ _REGISTRY: dict[str, str] = {
     "GridSearch": "autotune_nb.tuners.grid:GridSearchTuner",
     "Batch": "autotune_nb.tuners.grid:BatchTuner",
     "GP": "autotune_nb.tuners.gp:GPTuner",
-}
+})
 
 
 def register_tuner(name: str, target: str | type[Tuner]) -> None:
     """Register a tuner class (or its "module:Class" path) under ``name``."""
-    if isinstance(target, type):
-        target = f"{target.__module__}:{target.__qualname__}"
-    _REGISTRY[name] = target
+    _REGISTRY.register(name, target)
 
 
 def available_tuners() -> list[str]:
-    return sorted(_REGISTRY, key=str.lower)
+    return _REGISTRY.names()
 
 
 def tuner_class(name: str) -> type[Tuner]:
-    if not isinstance(name, str):
-        raise ConfigurationError(f"tuner must be a name, got {name!r}; valid names are {', '.join(available_tuners())}")
-    matches = [key for key in _REGISTRY if key.lower() == name.lower()]
-    if not matches:
-        raise ConfigurationError(
-            f"unknown tuner {name!r}; valid names are {', '.join(available_tuners())}"
-        )
-    module_name, _, class_name = _REGISTRY[matches[0]].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return _REGISTRY.load(name)
 
 
 #: create_tuner's arguments that a config may misplace in classArgs, and where each goes instead.

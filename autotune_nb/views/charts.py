@@ -1,7 +1,9 @@
 """The dashboard's pure data step: trial records in, one small immutable record per chart out.
 
-Nothing here touches a widget. ``dashboard.py`` draws these records with bqplot and ``static.py``
-writes them as HTML and SVG, and both are tested through plain functions of ``list[Trial]``.
+Nothing here touches a widget. The live dashboard (``notebook/dashboard.py``) draws these records
+with bqplot and ``static.py`` writes them as HTML and SVG, and both are tested through plain
+functions of ``list[Trial]``. Which result is best is ``Direction``'s rule (``vocabulary.py``): the
+ranking sorts by ``-sign * value`` and the best-so-far line accumulates the maximum of ``sign * value``.
 Every function makes a bounded number of passes over the trials with numpy, and caps what it hands
 on to a chart (curves, parallel-coordinate lines), so a refresh of a 10,000-trial study stays cheap
 and its messages small.
@@ -17,6 +19,7 @@ import numpy as np
 
 from ..space import SearchSpace
 from ..trial import Trial, TrialState
+from ..vocabulary import Direction
 
 #: The states a finished trial can end in, in the order the charts list them.
 FINISHED_STATES = (
@@ -173,16 +176,15 @@ def columns_of(trials: Sequence[Trial]) -> Columns:
     return Columns(ordered, numbers, states, values, plotted)
 
 
-def _ranked(columns: Columns, direction: str) -> np.ndarray:
+def _ranked(columns: Columns, direction: Direction | str) -> np.ndarray:
     """Indices of the succeeded trials with a result, best first (ties: the lower trial number)."""
     candidates = np.flatnonzero(columns.mask(TrialState.SUCCEEDED) & ~np.isnan(columns.values))
-    keys = columns.values[candidates]
-    order = np.argsort(-keys if direction == "maximize" else keys, kind="stable")
+    order = np.argsort(-Direction(direction).sign * columns.values[candidates], kind="stable")
     return candidates[order]
 
 
 # --- the charts ------------------------------------------------------------------------------------
-def progress(columns: Columns, direction: str, total: int | None, now: float | None) -> Progress:
+def progress(columns: Columns, direction: Direction | str, total: int | None, now: float | None) -> Progress:
     """``now`` (a ``time.time()`` value) while the study runs; None once it ended, and the elapsed
     time then runs to the last trial's end."""
     counts = {state.value: int(np.count_nonzero(columns.states == code)) for state, code in _STATE_CODES.items()}
@@ -199,7 +201,7 @@ def progress(columns: Columns, direction: str, total: int | None, now: float | N
     return Progress(counts, done, total, elapsed, eta, best)
 
 
-def results_chart(columns: Columns, direction: str) -> ResultsChart:
+def results_chart(columns: Columns, direction: Direction | str) -> ResultsChart:
     finite = np.isfinite(columns.plotted)
 
     def points_of(state: TrialState) -> StatePoints:
@@ -210,8 +212,8 @@ def results_chart(columns: Columns, direction: str) -> ResultsChart:
     succeeded = points[0]
     if not len(succeeded.values):
         return ResultsChart(points, np.empty(0), np.empty(0))
-    accumulate = np.maximum.accumulate if direction == "maximize" else np.minimum.accumulate
-    best = accumulate(succeeded.values)
+    sign = Direction(direction).sign
+    best = sign * np.maximum.accumulate(sign * succeeded.values)
     # A step line needs only the trials that improved the best, and the last trial to end on.
     keep = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
     if keep[-1] != len(best) - 1:
@@ -259,7 +261,7 @@ class CachedEncoder:
         return point
 
 
-def parallel_chart(columns: Columns, direction: str, space: SearchSpace, max_lines: int = 500,
+def parallel_chart(columns: Columns, direction: Direction | str, space: SearchSpace, max_lines: int = 500,
                    encoder: CachedEncoder | None = None) -> ParallelChart:
     encode = encoder or CachedEncoder(space)
     labels = tuple(dim.key for dim in space.dimensions) + ("result",)
@@ -283,7 +285,7 @@ def _row(trial: Trial) -> TrialRow:
                     error_summary(trial))
 
 
-def top_trials(columns: Columns, direction: str, n: int = 10) -> tuple[TrialRow, ...]:
+def top_trials(columns: Columns, direction: Direction | str, n: int = 10) -> tuple[TrialRow, ...]:
     return tuple(_row(columns.trials[i]) for i in _ranked(columns, direction)[:n])
 
 
@@ -296,7 +298,7 @@ def latest_failures(columns: Columns, n: int = 5) -> tuple[TrialRow, ...]:
 def build(
     trials: Sequence[Trial],
     *,
-    direction: str,
+    direction: Direction | str,
     space: SearchSpace,
     total: int | None = None,
     now: float | None = None,

@@ -16,7 +16,8 @@ puts only that many in the document and the chart (``shown_trials``), which both
 document carries ``trials_total``, ``trials_shown`` and ``counts`` (per state, of the whole study),
 and ``note`` when it shows only part of the study.
 
-The table builders are shared with the live dashboard, which shows the same tables.
+The header, counts, best and table builders are shared with the live dashboard
+(``notebook/dashboard.py``), which shows the same pieces.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 from ..export import study_to_document
 from ..config import StudyConfig
 from ..trial import Trial, TrialState
+from ..vocabulary import Direction, StudyState
 from . import charts
 from .charts import FINISHED_STATES, STATE_COLORS, TrialRow, format_duration, format_value, state_label
 
@@ -48,8 +50,8 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def study_mimebundle(config: StudyConfig, trials: Sequence[Trial], state: str) -> dict[str, Any]:
-    """The output bundle of an ended study; ``state`` is one of running, finished, stopped, failed."""
+def study_mimebundle(config: StudyConfig, trials: Sequence[Trial], state: StudyState | None) -> dict[str, Any]:
+    """The output bundle of a study in ``state`` (None: it never ran)."""
     columns = charts.columns_of(trials)
     summary = charts.progress(columns, config.direction, None, None)
     shown = shown_trials(columns, config.direction)
@@ -62,13 +64,13 @@ def study_mimebundle(config: StudyConfig, trials: Sequence[Trial], state: str) -
     }
 
 
-def study_html(config: StudyConfig, trials: Sequence[Trial], state: str, top_n: int = TOP_N) -> str:
+def study_html(config: StudyConfig, trials: Sequence[Trial], state: StudyState | None, top_n: int = TOP_N) -> str:
     columns = charts.columns_of(trials)
     summary = charts.progress(columns, config.direction, None, None)
     return _html(config, columns, summary, shown_trials(columns, config.direction), state, top_n)
 
 
-def shown_trials(columns: charts.Columns, direction: str, limit: int = SHOWN_TRIALS) -> tuple[Trial, ...]:
+def shown_trials(columns: charts.Columns, direction: Direction | str, limit: int = SHOWN_TRIALS) -> tuple[Trial, ...]:
     """The trials a saved notebook shows, by number: all of them up to ``limit``. Beyond, ``limit``
     of them, taken in this order: the best ``TOP_N`` (the table), the trials that improved the best
     so far (the chart's best line stays exact), the latest ``LATEST_TRIALS``, an even sample."""
@@ -98,7 +100,8 @@ def _slim(trial: Trial) -> Trial:
     return trial.replace(intermediates=trial.intermediates[-1:], metrics={}, error=lines[-1] if lines else None)
 
 
-def _document(config: StudyConfig, summary: charts.Progress, shown: Sequence[Trial], state: str) -> dict[str, Any]:
+def _document(config: StudyConfig, summary: charts.Progress, shown: Sequence[Trial],
+              state: StudyState | None) -> dict[str, Any]:
     total = sum(summary.counts.values())
     document = study_to_document(config, [_slim(t) for t in shown], state=state)
     document.update(trials_total=total, trials_shown=len(shown), counts=dict(summary.counts))
@@ -109,7 +112,7 @@ def _document(config: StudyConfig, summary: charts.Progress, shown: Sequence[Tri
 
 
 def _html(config: StudyConfig, columns: charts.Columns, summary: charts.Progress, shown: Sequence[Trial],
-          state: str, top_n: int) -> str:
+          state: StudyState | None, top_n: int) -> str:
     results = charts.results_chart(charts.columns_of(shown), config.direction)
     rows = charts.top_trials(columns, config.direction, top_n)
     failures = charts.latest_failures(columns, 5)
@@ -131,7 +134,7 @@ def _html(config: StudyConfig, columns: charts.Columns, summary: charts.Progress
 
 
 # --- pieces shared with the dashboard --------------------------------------------------------------
-def header_html(config: StudyConfig, state: str) -> str:
+def header_html(config: StudyConfig, state: StudyState | None) -> str:
     assessor = config.assessor or "none"
     return (
         f'<div class="autotune-header"><b class="autotune-name">{_esc(config.name)}</b>'
@@ -150,7 +153,7 @@ def counts_html(summary: charts.Progress) -> str:
     return " · ".join(parts)
 
 
-def best_html(best: Trial | None, direction: str) -> str:
+def best_html(best: Trial | None, direction: Direction | str) -> str:
     if best is None:
         return '<div class="autotune-best">Best so far: none yet</div>'
     params = "".join(

@@ -246,12 +246,19 @@ function stateColor(state: string): string {
   return entry ? entry[1] : '#bab0ac';
 }
 
+/** Whether `value` is a better result than `than`: the one rule of "best" here, as `Direction.better`
+ * is in Python (autotune_nb/vocabulary.py). */
+function better(direction: StudyView['direction'], value: number, than: number): boolean {
+  return direction === 'maximize' ? value > than : value < than;
+}
+
 /** Succeeded trials with a result, best first (ties: the lower trial number). */
 export function rankedTrials(study: StudyView): TrialView[] {
-  const sign = study.direction === 'maximize' ? -1 : 1;
+  const rank = (a: number, b: number): number =>
+    better(study.direction, a, b) ? -1 : better(study.direction, b, a) ? 1 : 0;
   return study.trials
     .filter(t => t.state === 'SUCCEEDED' && t.value !== null && !Number.isNaN(t.value))
-    .sort((a, b) => sign * ((a.value as number) - (b.value as number)) || a.number - b.number);
+    .sort((a, b) => rank(a.value as number, b.value as number) || a.number - b.number);
 }
 
 /** What a trial plots: its result if it succeeded, else its last intermediate result. */
@@ -384,11 +391,11 @@ function domain(values: number[]): [number, number] {
 }
 
 /** The best-so-far line as the corners of a step-after line over the succeeded trials. */
-function bestSoFar(points: Array<[number, number]>, direction: string): Array<[number, number]> {
+function bestSoFar(points: Array<[number, number]>, direction: StudyView['direction']): Array<[number, number]> {
   const corners: Array<[number, number]> = [];
   let best: number | null = null;
   points.forEach(([x, y], index) => {
-    const improves = best === null || (direction === 'maximize' ? y > best : y < best);
+    const improves = best === null || better(direction, y, best);
     if (best !== null && (improves || index === points.length - 1)) {
       corners.push([x, best]);
     }

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 import autotune_nb as at
-from autotune_nb.notebook.static import MIME_TYPE, study_mimebundle
+from autotune_nb.views.static import MIME_TYPE, study_mimebundle
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from loky import cpu_count
+from joblib.externals.loky import cpu_count
 
 import autotune_nb as at
 from autotune_nb import ConfigurationError, TrialState

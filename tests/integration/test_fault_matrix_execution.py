@@ -27,7 +27,7 @@ import pytest
 
 import autotune_nb as at
 from autotune_nb import TrialState
-from autotune_nb.notebook.static import MIME_TYPE
+from autotune_nb.views.static import MIME_TYPE
 from autotune_nb.testing import scripted  # noqa: F401  (registers the "Scripted" tuner)
 
 pytestmark = pytest.mark.timeout(120)

@@ -21,6 +21,7 @@ import autotune_nb as at
 from autotune_nb.errors import ConfigurationError, StoreError, StudyBusyError
 from autotune_nb.store import LEASE_TIMEOUT_S, LOST_REASON, StudyStore
 from autotune_nb.trial import TrialState
+from autotune_nb.testing.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,14 +34,6 @@ def python(code: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def stored_trials(path: str, name: str) -> list:

@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import psutil
 import pytest
 
 import autotune_nb as at
 from autotune_nb.store import LOST_REASON, StudyStore
+from autotune_nb.testing.waiting import wait_for
 from autotune_nb.trial import TrialState
 
 pytestmark = pytest.mark.timeout(120)
@@ -30,14 +30,6 @@ CHILD = textwrap.dedent("""
     study.run(slow, max_trials=200, concurrency=2)
 """)
 
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def succeeded(path) -> int:

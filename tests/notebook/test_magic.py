@@ -107,8 +107,31 @@ def test_a_trial_error_is_shown_with_the_cell_line(notebook):
 def test_the_cell_runs_plainly_with_defaults_without_the_magic(notebook):
     notebook.cell(LOAD)
     plain = notebook.cell("lr = at.loguniform(1e-4, 1e-2)\nhidden = at.choice([128, 256], default=256)\nprint(round(lr, 6), hidden)")
+    # Imported by name in the cell itself: a declaration all the same, as under %%autotune.
+    imported = notebook.cell("from autotune_nb import uniform\nx = uniform(0, 1)\nprint(x)")
+    tuned = notebook.cell("%%autotune --trials 2 --name imported\nx = uniform(0, 1)\nx\n")
     notebook.execute()
     assert notebook.text(plain).strip() == "0.001 256"
+    assert notebook.text(imported).strip() == "0.5"
+    assert "study 'imported': 2 trials (2 succeeded)" in notebook.text(tuned)
+
+
+def dashboard_states(nb) -> list[str]:
+    """The states the dashboards of a run notebook show, from the widget state nbclient saved."""
+    models = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    return [model["state"]["value"].split('autotune-state">')[1].split("<")[0] for model in models.values()
+            if 'class="autotune-state"' in str(model["state"].get("value", ""))]
+
+
+def test_show_and_at_dashboard_draw_a_stored_study_in_its_final_state(notebook):
+    notebook.cell(LOAD)
+    notebook.cell("%%autotune --trials 3 --name shown\nx = at.uniform(0, 1)\nx\n")
+    show = notebook.cell("%autotune show shown")
+    live = notebook.cell("at.dashboard(_study)")
+    notebook.execute()
+    assert "application/vnd.jupyter.widget-view+json" in {key for out in notebook.outputs(show) for key in out.data}
+    assert "application/vnd.jupyter.widget-view+json" in notebook.outputs(live)[0].data
+    assert dashboard_states(notebook.nb) == ["finished"] * 3  # the cell's own, show's and at.dashboard's
 
 
 def test_background_study_stops_on_request_and_keeps_its_trials(notebook):
@@ -197,14 +220,14 @@ def test_bad_magic_options_are_one_line_usage_errors(notebook):
 
 
 def test_resume_in_a_new_kernel_continues_the_stored_study(notebook, tmp_path):
-    from conftest import NotebookRun
-
     cell = "x = at.uniform(0, 1)\nx\n"
     notebook.cell(LOAD)
     notebook.cell("%%autotune --tuner Random --trials 4 --seed 0 --name kept\n" + cell)
     notebook.execute()
 
-    restarted = NotebookRun(tmp_path)  # a fresh kernel: nothing survives but the store file
+    # A fresh kernel: nothing survives but the store file. (The fixture's class: ``from conftest
+    # import`` would find tests/browser/conftest.py when both folders run in one session.)
+    restarted = type(notebook)(tmp_path)
     restarted.cell(LOAD)
     resumed = restarted.cell("%%autotune --trials 3 --name kept --resume --out kept\n" + cell)
     check = restarted.cell("print(len(kept.trials), [t.number for t in kept.trials], kept.config.tuner)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pickle
 import threading
 import traceback
@@ -116,12 +117,51 @@ def test_a_variable_that_cannot_be_sent_is_named_with_its_type_and_a_fix(tmp_pat
     assert "variable 'handle'" in message and type_name in message and fix in message
 
 
-def test_outside_the_magic_declarations_take_their_defaults():
-    import ast
-
-    tree = ast.parse("lr = at.loguniform(1e-4, 1e-2)\nh = at.choice([8, 16], default=16)\nspace = {'x': at.uniform(0, 1)}\n")
-    tree = ast.fix_missing_locations(DeclarationDefaults().visit(tree))
-    ns = {"at": at}
+def plain_run(source: str, ns: dict) -> dict:
+    """Run a cell as IPython does with the extension loaded: through ``DeclarationDefaults``."""
+    tree = ast.fix_missing_locations(DeclarationDefaults(ns).visit(ast.parse(source)))
     exec(compile(tree, "<cell>", "exec"), ns)
+    return ns
+
+
+def test_outside_the_magic_declarations_take_their_defaults():
+    source = "lr = at.loguniform(1e-4, 1e-2)\nh = at.choice([8, 16], default=16)\nspace = {'x': at.uniform(0, 1)}\n"
+    ns = plain_run(source, {"at": at})
     assert ns["lr"] == pytest.approx(1e-3) and ns["h"] == 16
     assert isinstance(ns["space"]["x"], at.space.Distribution)  # declarations inside a dict are untouched
+
+
+def test_a_distribution_imported_by_name_takes_its_default_in_a_plain_run():
+    ns = plain_run("from autotune_nb import uniform\nlr = uniform(0, 1)\n", {})  # the import in the same cell
+    assert ns["lr"] == 0.5
+    ns = plain_run("h = pick([8, 16], default=16)\n", {"pick": at.choice})  # imported before, under another name
+    assert ns["h"] == 16
+
+
+# The one rule of declarations (declarations.py): %%autotune tunes exactly what a plain run defaults.
+SPELLINGS = [
+    pytest.param("lr = at.uniform(0, 1)\n", {"at": at}, {"lr"}, id="at"),
+    pytest.param("lr = autotune_nb.uniform(0, 1)\n", {}, {"lr"}, id="package-name-unbound"),
+    pytest.param("import autotune_nb as tune\nlr = tune.uniform(0, 1)\n", {}, {"lr"}, id="cell-import-as"),
+    pytest.param("from autotune_nb import uniform\nlr = uniform(0, 1)\n", {}, {"lr"}, id="cell-from-import"),
+    pytest.param("from autotune_nb.space import choice as pick\nh = pick([1, 2])\n", {}, {"h"}, id="cell-alias"),
+    pytest.param("lr = uniform(0, 1)\n", {"uniform": at.uniform}, {"lr"}, id="notebook-import"),
+    pytest.param("lr = uniform(0, 1)\n", {"uniform": np.random.uniform}, set(), id="another-librarys-uniform"),
+    pytest.param("import numpy as at\nlr = at.uniform(0, 1)\n", {"at": at}, set(), id="cell-rebinds-at"),
+    pytest.param("lr = uniform(0, 1)\nfrom autotune_nb import uniform\n", {}, set(), id="imported-after-use"),
+]
+
+
+@pytest.mark.parametrize("source, ns, declared", SPELLINGS)
+def test_the_magic_and_a_plain_run_agree_on_what_is_a_declaration(source, ns, declared):
+    if declared:
+        program = compile_cell(source, dict(ns))
+        assert set(program.declared) == declared
+        assert program.build(dict(ns))({name: 0.25 for name in declared}) is None  # no trailing expression
+    else:
+        with pytest.raises(SearchSpaceError, match="the cell declares no parameter"):
+            compile_cell(source, dict(ns))
+    tree = DeclarationDefaults(ns).visit(ast.parse(source))
+    defaulted = {node.targets[0].id for node in tree.body if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Attribute) and node.value.attr == "default"}
+    assert defaulted == declared

@@ -15,10 +15,12 @@ from ipywidgets.widgets import widget as widget_module
 
 import autotune_nb as at
 from autotune_nb import TrialState
-from autotune_nb.notebook import charts
+from autotune_nb.views import charts
 from autotune_nb.notebook.dashboard import Dashboard, export_path
 from autotune_nb.space import SearchSpace
 from autotune_nb.trial import Trial
+from autotune_nb.views.study_view import StudyView
+from autotune_nb.vocabulary import Direction, StudyState
 
 SCRIPT = "<script>alert(1)</script>"
 SPACE = {"x": at.uniform(-5, 5), "act": at.choice(["relu", "tanh"]), "lr": at.loguniform(1e-4, 1.0)}
@@ -90,6 +92,21 @@ def test_progress_counts_states_finds_the_best_and_estimates_the_remaining_time(
     assert progress.eta == pytest.approx(8.0 / 4 * 6)
     ended = charts.progress(charts.columns_of(trials[:4]), "minimize", total=4, now=None)
     assert ended.elapsed == pytest.approx(4.0) and ended.eta is None and ended.best.number == 0
+
+
+@pytest.mark.parametrize("direction", list(Direction))
+def test_the_charts_best_is_the_vocabularys_best(direction):
+    """Ranking, the header's best and the best-so-far line follow ``Direction``, ties included."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 6, size=40).astype(float)  # many ties: the first trial of a value wins
+    trials = [trial(i, TrialState.SUCCEEDED if i % 5 else TrialState.FAILED, value=v) for i, v in enumerate(values)]
+    columns = charts.columns_of(trials)
+    best = direction.best(trials)
+    assert charts.progress(columns, direction, None, None).best is best
+    assert charts.top_trials(columns, direction, 1)[0].number == best.number
+    line = charts.results_chart(columns, direction)
+    assert line.best_values[-1] == best.value and line.best_numbers[-1] == max(t.number for t in trials if t.number % 5)
+    assert all(not direction.better(earlier, later) for earlier, later in zip(line.best_values, line.best_values[1:]))
 
 
 def test_curves_are_nan_padded_capped_to_the_latest_and_mark_early_stops():
@@ -222,17 +239,91 @@ def test_a_trailing_refresh_follows_the_last_event_without_finish(messages):
     dashboard.finish()
 
 
+# --- its life: at.dashboard(study), and following a run ----------------------------------------------
+def test_dashboard_of_a_finished_study_shows_its_final_state(messages):
+    study = at.Study(SPACE, tuner="Random", seed=0).run(objective, max_trials=3, max_failures=3, executor="inline")
+    dashboard = at.dashboard(study)
+    assert dashboard.state == StudyState.FINISHED and dashboard._progress.bar_style == "success"
+    assert "3 / 3 trials" in dashboard._status.value
+
+
+def test_dashboard_of_a_running_study_follows_it(messages):
+    study = at.Study(SPACE, tuner="Random", seed=0)
+    started, release = threading.Event(), threading.Event()
+
+    def gated(params):
+        started.set()
+        release.wait(5)
+        return params["x"]
+
+    runner = threading.Thread(target=study.run, args=(gated,), kwargs={"max_trials": 4, "executor": "inline"})
+    runner.start()
+    assert started.wait(5)
+    dashboard = at.dashboard(study, total=4)
+    assert dashboard.state == StudyState.RUNNING
+    release.set()
+    runner.join(10)
+    deadline = time.monotonic() + 5
+    while "4 / 4 trials" not in dashboard._status.value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "4 / 4 trials" in dashboard._status.value  # drawn from the events that came after it was made
+    dashboard.close()
+
+
+def test_following_a_run_draws_the_state_it_ended_in_and_then_lets_go(messages):
+    study = at.Study(SPACE, tuner="Random", seed=0)
+    dashboard = Dashboard(study, total=5)
+    with dashboard.following():
+        study.run(objective, max_trials=5, max_failures=5, executor="inline")
+    assert dashboard.state == StudyState.FINISHED and "5 / 5 trials" in dashboard._status.value
+    refreshes = dashboard.refresh_count
+    study.run(objective, max_trials=5, max_failures=5, executor="inline")
+    time.sleep(2 * dashboard.refresh_interval)
+    assert dashboard.refresh_count == refreshes  # no longer subscribed
+
+
+def test_following_a_run_that_raised_before_it_began_draws_failed(messages):
+    study = at.Study(SPACE, tuner="Random", seed=0)
+    dashboard = Dashboard(study, total=5)
+    with pytest.raises(at.ConfigurationError), dashboard.following():
+        study.run("not a function", max_trials=5, executor="inline")
+    assert study.state is None and dashboard.state == StudyState.FAILED
+    assert dashboard._progress.bar_style == "danger"
+
+
+class RecordedStudy:
+    """A study's read side and nothing else (``StudyView``): its records, frozen, and no events."""
+
+    def __init__(self, study: at.Study):
+        self.config, self.space, self.trials, self.state = study.config, study.space, study.trials, study.state
+
+    def subscribe(self, callback):
+        return lambda: None
+
+
+def test_the_dashboard_needs_only_the_read_only_study_view(messages, tmp_path):
+    study, _ = finished_study(n=20)
+    assert isinstance(study, StudyView)
+    recorded = RecordedStudy(study)
+    assert isinstance(recorded, StudyView) and not hasattr(recorded, "stop")
+    dashboard = at.dashboard(recorded)
+    assert "20 / 20 trials" in dashboard._status.value and dashboard._stop_button.disabled
+    dashboard.export_dir = str(tmp_path)
+    dashboard._export_button.click()  # the export too reads only the view
+    assert "Exported to" in dashboard._note.value
+
+
 # --- buttons ---------------------------------------------------------------------------------------
 def test_in_a_blocking_cell_stop_is_disabled_and_the_dashboard_says_to_interrupt(messages):
     study = at.Study(SPACE, tuner="Random", seed=0)
-    dashboard = Dashboard(study, total=5, background=False)
+    dashboard = Dashboard(study, total=5)
     assert dashboard._stop_button.disabled
     assert "interrupt the kernel" in dashboard._note.value
 
 
 def test_stop_button_stops_a_background_study(messages):
     study = at.Study(SPACE, tuner="Random", seed=0)
-    dashboard = Dashboard(study, total=10_000, background=True).attach()
+    dashboard = Dashboard(study, total=10_000, stop=study.stop).attach()
     first_trial = threading.Event()
 
     def slow(params):
@@ -248,8 +339,8 @@ def test_stop_button_stops_a_background_study(messages):
     assert not runner.is_alive()
     assert len(study.trials) < 10_000
     assert dashboard._stop_button.disabled and "Stop requested" in dashboard._note.value
-    dashboard.finish("stopped")
-    assert dashboard._progress.bar_style == "warning"
+    dashboard.finish()  # the state the study's run ended in
+    assert dashboard.state == StudyState.STOPPED and dashboard._progress.bar_style == "warning"
 
 
 def test_export_button_writes_the_study_json_in_the_export_folder(messages, tmp_path):

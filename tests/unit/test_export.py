@@ -15,10 +15,8 @@ from autotune_nb.codec import decode_json, encode_json
 from autotune_nb.export import (
     read_json,
     study_to_document,
-    warm_start_trials,
     write_json,
 )
-from autotune_nb.space import SearchSpace
 from autotune_nb.testing.store_contract import (
     full_trial,
     make_config,
@@ -233,17 +231,6 @@ def test_code_in_a_document_stays_text(tmp_path):
     with pytest.raises(ExportFormatError, match=r"'trials\[1\]\.params\.lr' must be a value of loguniform"):
         read_json(write_document(tmp_path, doc))
     assert not marker.exists()
-
-
-# --- warm start ----------------------------------------------------------------------------------
-def test_warm_start_keeps_finished_trials_that_fit_the_new_space():
-    space = SearchSpace({"lr": {"_type": "loguniform", "_value": [1e-3, 0.1]},
-                         "model": {"_type": "choice", "_value": [{"_name": "linear"}]}})
-    outside = succeeded(3, 0.1).replace(params={"lr": 0.5, "model": {"_name": "linear"}})
-    inside = succeeded(0, 0.9)
-    failed = running_trial(1).replace(state=TrialState.FAILED)
-    usable = warm_start_trials([inside, failed, running_trial(2), outside], space)
-    assert usable == [inside, failed]
 
 
 def test_an_exported_trial_with_defaults_only_round_trips(tmp_path):

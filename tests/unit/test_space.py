@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -242,3 +245,22 @@ def test_a_dict_option_without_name_is_a_plain_value():
     assert not space.contains({"combo": {"lr": 0.5, "bs": 64}})
     config = {"combo": {"lr": 0.01, "bs": 64}}
     assert space.decode(space.encode(config)) == config
+
+
+@pytest.mark.parametrize("copy_of", [lambda s: pickle.loads(pickle.dumps(s)), copy.deepcopy], ids=["pickle", "deepcopy"])
+def test_a_copied_space_keeps_which_defaults_were_declared(copy_of):
+    # "No default" is one marker object: a copy that made another would read as a declared default.
+    space = SearchSpace({**NESTED, "k": at.randint(1, 5), "c": at.choice(["a", "b"], default="b")})
+    twin = copy_of(space)
+    assert twin == space and twin.defaults() == space.defaults()
+    assert not twin["k"].has_explicit_default and twin["c"].has_explicit_default
+    assert twin.to_nni() == space.to_nni()
+
+
+def test_the_space_package_exports_the_declaration_functions():
+    import autotune_nb.space as space
+
+    # A module of the package named like a declaration would shadow it once imported.
+    for name in DISTRIBUTIONS:
+        assert inspect.isfunction(getattr(space, name)) and getattr(space, name) is getattr(at, name)
+    assert isinstance(space.choice([{"_name": "a", "x": at.randint(0, 2)}]).subspaces[0], SearchSpace)

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ElementTree
 
 import autotune_nb as at
 from autotune_nb import TrialState
-from autotune_nb.notebook import charts
-from autotune_nb.notebook.static import MIME_TYPE, study_html, study_mimebundle
+from autotune_nb.views import charts
+from autotune_nb.views.static import MIME_TYPE, study_html, study_mimebundle
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -3,13 +3,13 @@ registry."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from autotune_nb.assessors import available_assessors
 from autotune_nb.errors import ConfigurationError, UnsupportedSpaceError
 from autotune_nb.space import SearchSpace
 from autotune_nb.testing.tuner_contract import (
@@ -23,7 +23,7 @@ from autotune_nb.testing.tuner_contract import (
     run_sequential,
 )
 from autotune_nb.trial import LOST_REASON, Trial, TrialState
-from autotune_nb.tuners import available_tuners, create_tuner
+from autotune_nb.tuners import create_tuner
 from autotune_nb.tuners.base import config_key
 
 NESTED = {
@@ -301,15 +301,20 @@ def test_batch_refuses_other_spaces(space, message):
 # --- registry and classArgs -------------------------------------------------------------------------
 def test_the_magic_s_help_lists_the_registries_without_loading_the_engines():
     """%%autotune? names every registered tuner and assessor; importing the magic (a notebook's
-    %load_ext) imports neither scipy nor hyperopt: the registries name modules, not classes."""
-    code = ("import sys; from autotune_nb.notebook.magic import AutotuneMagics; "
-            "print([m for m in ('scipy', 'hyperopt') if m in sys.modules]); print(AutotuneMagics.autotune.__doc__)")
-    loaded, doc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True).stdout.split("\n", 1)
+    %load_ext) imports neither scipy nor hyperopt: the registries name modules, not classes. Run in a
+    fresh process, whose registry holds no test tuner registered by another test."""
+    code = ("import sys, json; from autotune_nb.notebook.magic import AutotuneMagics; "
+            "print([m for m in ('scipy', 'hyperopt') if m in sys.modules]); "
+            "from autotune_nb.tuners import available_tuners; from autotune_nb.assessors import available_assessors; "
+            "print(json.dumps([available_tuners(), available_assessors()])); print(AutotuneMagics.autotune.__doc__)")
+    loaded, registries, doc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                             check=True).stdout.split("\n", 2)
     assert loaded == "[]"
+    tuners, assessors = json.loads(registries)
+    assert {"TPE", "GP", "GridSearch"} <= set(tuners) and set(assessors) == {"Curvefitting", "Medianstop"}
     doc = " ".join(doc.split())  # argparse wraps the help
-    assert f"tuner name, case-insensitive: {', '.join(available_tuners())}" in doc
-    assert f"early stopping by an assessor, case-insensitive: {', '.join(available_assessors())}" in doc
+    assert f"tuner name, case-insensitive: {', '.join(tuners)}" in doc
+    assert f"early stopping by an assessor, case-insensitive: {', '.join(assessors)}" in doc
 
 
 def test_unknown_tuner_name_lists_the_valid_ones():
