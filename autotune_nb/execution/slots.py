@@ -12,11 +12,11 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 import re
 from typing import Any, Sequence
 
 from ..errors import ConfigurationError
+from ..numeric import is_integer, shown
 from .base import Slot
 
 #: What a GPU id is, in the words every refusal of one uses: the forms CUDA_VISIBLE_DEVICES takes.
@@ -29,15 +29,15 @@ _GPU_ID = re.compile(r"\d+|GPU-[0-9a-f][0-9a-f-]*|MIG-[0-9a-f][0-9a-f-]*|MIG-GPU
 
 def check_count(label: str, value: Any) -> None:
     """Refuse ``value`` unless it is an integer >= 1 (a concurrency, trials per GPU)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigurationError(f"{label} must be an integer >= 1, got {value!r}")
+    if not is_integer(value) or value < 1:
+        raise ConfigurationError(f"{label} must be an integer >= 1, got {shown(value)}")
 
 
 def gpu_id(value: Any) -> str:
     """One GPU as ``CUDA_VISIBLE_DEVICES`` names it; an index comes back as its decimal string
     (``1`` and ``"01"`` are both ``"1"``, so a repeated GPU is caught). Refuses anything else,
     naming the value and the rule."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+    if is_integer(value) and value >= 0:
         return str(int(value))
     if isinstance(value, str) and _GPU_ID.fullmatch(value):
         return str(int(value)) if value.isdigit() else value
