@@ -87,3 +87,30 @@ def test_saved_study_renders_without_running_a_cell(lab, page, screenshot):
     assert "newer autotune_nb (format version 99)" in newer.inner_text()
 
     screenshot(view, "saved_study_mime_renderer.png")
+
+
+def test_a_large_saved_study_shows_that_it_holds_a_sample_and_counts_every_trial(lab, page, screenshot):
+    """A study of more trials than a saved notebook keeps: the view says so, and its counts and best are
+    the whole study's, not the sample's."""
+    study = at.Study({"x": at.uniform(0, 1)}, tuner="Random", seed=5, storage=None, name="large-study")
+    study.run(lambda params: params["x"], max_trials=400, executor="inline")
+    bundle = study_mimebundle(study.config, study.trials, study.state)
+    document = bundle[MIME_TYPE]
+    assert document["trials_total"] == 400 and len(document["trials"]) < 400
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("study", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", data=bundle, execution_count=1)])]
+    nbformat.write(nb, lab.root / "large_study.ipynb")
+
+    page.goto(lab.url(f"/lab/workspaces/large-{os.getpid()}/tree/large_study.ipynb"))
+    view = page.wait_for_selector(".jp-OutputArea-output .autotune-lab-study", timeout=120_000)
+    page.click(".jp-Dialog button:has-text('No Kernel')", timeout=60_000)
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
+
+    note = page.inner_text(".autotune-lab-note")
+    assert f"{len(document['trials'])} of 400 trials" in note and "%autotune export" in note
+    assert "succeeded 400" in page.inner_text(".autotune-lab-counts")
+    assert f"{study.best_value:.4g}"[:5] in page.inner_text(".autotune-lab-best")
+    points = page.query_selector_all("svg.autotune-lab-chart circle.autotune-lab-point")
+    assert len(points) == len(document["trials"])
+    screenshot(view, "large_study_capped.png")
