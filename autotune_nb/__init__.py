@@ -22,6 +22,7 @@ from .errors import (
     CaptureError,
     ConfigurationError,
     ExportFormatError,
+    NniConfigWarning,
     ReportFromThreadError,
     SearchSpaceError,
     StoreError,
@@ -41,6 +42,7 @@ _LAZY = {
     "TrialEvent": "autotune_nb.study",
     "LocalPool": "autotune_nb.execution.pool",
     "DaskPool": "autotune_nb.execution.dask_pool",
+    "read_nni_config": "autotune_nb.nni_config",
     # The notebook layer (ipywidgets, bqplot): the engine never imports it, only this name and the
     # extension hooks below reach it.
     "dashboard": "autotune_nb.notebook.dashboard",
@@ -48,7 +50,7 @@ _LAZY = {
 
 __all__ = [
     "__version__", "AutotuneError", "CaptureError", "ConfigurationError", "ExportFormatError",
-    "ReportFromThreadError", "SearchSpaceError", "StoreError", "StudyBusyError", "TrialStopped",
+    "NniConfigWarning", "ReportFromThreadError", "SearchSpaceError", "StoreError", "StudyBusyError", "TrialStopped",
     "UnsupportedSpaceError", "Trial", "TrialState", "report", *_LAZY,
 ]
 

@@ -46,3 +46,8 @@ class ExportFormatError(AutotuneError, ValueError):
 
 class CaptureError(AutotuneError):
     """A notebook variable the trial reads cannot be sent to the worker processes."""
+
+
+class NniConfigWarning(UserWarning):
+    """A field of an NNI experiment config that autotune_nb reads but cannot honour (a remote training
+    service, nniManagerIp, ...): the warning names the field and what happens instead."""

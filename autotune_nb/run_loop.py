@@ -84,7 +84,7 @@ class RunLoop:
             trial = study._new_trial(configs[0], slot)
             self.running[trial.number] = (slot, time.monotonic())
             self.started.append(trial.number)
-            self.pool.submit(slot, TrialJob(trial.number, trial.params))
+            self.pool.submit(slot, TrialJob(trial.number, trial.params, study.name))
             if self.pool.runs_inline:
                 self._drain(block=False)
 

@@ -163,6 +163,32 @@ class Study:
         return study
 
     @classmethod
+    def from_nni_config(cls, config: Any, **settings: Any) -> "Study":
+        """A study (created in its store, not run) with the search space, tuner, assessor, classArgs,
+        direction and name of an NNI config file (``config``: its path; v1, v2 or T9k's
+        AutoTuneExperiment), or of the ``NniExperiment`` that
+        ``autotune_nb.nni_config.read_nni_config`` read from one; ``settings`` (any ``Study``
+        argument: ``seed``, ``storage``, ``name``, ``tuner``, ...) override the file's.
+
+        The file's run options come with the experiment read::
+
+            experiment = read_nni_config("config.yml")   # fields not honoured: NniConfigWarning
+            study = Study.from_nni_config(experiment, seed=0)
+            study.run(train, **experiment.run_options())
+        """
+        from .nni_config import NniExperiment, read_nni_config
+
+        experiment = config if isinstance(config, NniExperiment) else read_nni_config(config)
+        merged = {**experiment.study_settings(), **settings}
+        space = merged.pop("space")
+        if not space:
+            hint = (" (useAnnotation: the annotations declare it in %%autotune --config)"
+                    if experiment.use_annotation else "")
+            raise ConfigurationError(f"{os.path.basename(experiment.path)} has no search space (searchSpace, "
+                                     f"searchSpaceFile or searchSpacePath){hint}: give space=...")
+        return cls.create(space, **merged)
+
+    @classmethod
     def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStorage | None) -> "Study":
         """The study of a stored or exported config, its tuner having observed every ended trial."""
         study = cls(config.space, tuner=config.tuner, tuner_args=config.tuner_args, assessor=config.assessor,

@@ -17,7 +17,8 @@ standalone copy import joblib and numpy too). In it:
 * restart+numpy: the same for a worker that imports numpy (as most trial functions do), which
   joblib's package import pulls in anyway.
 
-Each figure is the median (and 90th percentile) over the rounds.
+Each figure is the median (and 90th percentile) over the rounds. The standalone ``loky`` is no longer
+a dependency of autotune_nb (this measurement is why): ``pip install loky`` before running it.
 
     python benchmarks/loky_vs_joblib.py [--rounds 15] [--trips 400]
 """

@@ -24,8 +24,11 @@ class Slot:
 
 @dataclasses.dataclass(frozen=True)
 class TrialJob:
+    """One trial to run. ``study_name`` is what NNI's ``nni.get_experiment_id()`` returns in it."""
+
     trial_number: int
     params: Mapping[str, Any]
+    study_name: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

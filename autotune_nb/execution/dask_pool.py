@@ -132,7 +132,7 @@ class DaskPool(Pool):
             raise
 
     def submit(self, slot: Slot, job: TrialJob) -> None:
-        work = WorkerJob(self._study, job.trial_number, dict(job.params))
+        work = WorkerJob(self._study, job.trial_number, dict(job.params), job.study_name)
         run = _Run(job.trial_number, slot.index)
         with self._lock:
             assert not self._closed, "start() the pool first"

@@ -45,6 +45,7 @@ class WorkerJob:
     study: StudyHandle
     trial_number: int
     params: Mapping[str, Any]
+    study_name: str | None = None  # NNI's experiment id in the trial
 
 
 @dataclasses.dataclass
@@ -127,4 +128,5 @@ def run_trial(job: WorkerJob) -> Outcome:
         study = load(job.study)
     except Exception as exc:  # the function could not be loaded here: this trial fails with why
         return error_outcome(job.trial_number, exc)
-    return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report, in_worker=True)
+    return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report, in_worker=True,
+                            experiment_id=job.study_name)

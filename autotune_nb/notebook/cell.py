@@ -6,8 +6,13 @@ compiled on its own first so a syntax error points at the cell's own lines. Then
 * every parameter declaration (``name = at.<type>(...)``, the rule is ``declarations.py``'s) is
   evaluated once, in the notebook's namespace, into the search space, and the statement becomes
   ``name = __autotune_params__["name"]``;
+* NNI annotations (``'''@nni.variable(nni.choice(2, 3), name=self.size)'''`` and the others, at any
+  depth: ``annotations.py``) add their parameters to the space and read them from
+  ``__autotune_params__`` where they are annotated;
 * parameters from ``--space`` are bound as variables of the same name before the body runs;
-* a trailing expression statement is the trial's result (as ``%%time`` splits it off);
+* a trailing expression statement is the trial's result (as ``%%time`` splits it off); a final result
+  the cell reports (``nni.report_final_result``, or its annotation) wins over it;
+* ``__name__`` is ``"__main__"``, as in the notebook, so ``if __name__ == "__main__":`` blocks run;
 * the names the body reads from the notebook are listed, for ``capture.py`` to ship to the workers.
 
 The result is a ``TrialProgram``: a code object (line numbers are the cell's, magic line included)
@@ -26,6 +31,7 @@ import autotune_nb
 
 from ..errors import SearchSpaceError
 from ..space import Distribution
+from .annotations import apply_annotations
 from .declarations import Declaration, declarations
 
 PARAMS_NAME = "__autotune_params__"
@@ -44,8 +50,9 @@ class TrialProgram:
     code: bytes  # marshal.dumps of the module code: keeps the cell's filename for tracebacks
     filename: str
     source: str
-    declared: dict[str, Distribution]
+    declared: dict[str, Distribution]  # the cell's own parameters, declared or annotated, in cell order
     reads: tuple[str, ...]
+    annotated: tuple[str, ...] = ()  # the names in ``declared`` that NNI annotations define
 
     def build(self, namespace: dict[str, Any]):
         """The trial function, defined in ``namespace`` (the captured notebook names)."""
@@ -120,10 +127,12 @@ def compile_cell(
             exc.lineno += first_line - 1
         raise
     ast.increment_lineno(tree, first_line - 1)
+    annotations = apply_annotations(tree.body, PARAMS_NAME)
 
     declared: dict[str, Distribution] = {}
+    lines: dict[str, int] = {}
     body: list[ast.stmt] = []
-    for node, found in declarations(tree.body, user_ns):
+    for node, found in declarations(annotations.body, user_ns):
         if found is None:
             body.append(node)
             continue
@@ -135,12 +144,23 @@ def compile_cell(
                 f"line {node.lineno}: parameter {name!r} is declared in the cell and in --space: keep one"
             )
         declared[name] = _evaluate_declaration(found, filename, user_ns)
+        lines[name] = node.lineno
         body.append(_bind(name, node.lineno))
+    for name, distribution in annotations.space.items():
+        line = annotations.lines[name]
+        if name in declared:
+            raise SearchSpaceError(
+                f"cell line {line}: parameter {name!r} is annotated and declared (line {lines[name]}): keep one")
+        if name in space_params:
+            raise SearchSpaceError(f"cell line {line}: parameter {name!r} is annotated and in --space: keep one")
+        declared[name], lines[name] = distribution, line
+    declared = dict(sorted(declared.items(), key=lambda item: lines[item[0]]))  # the cell's order
 
     if not declared and not space_params:
         raise SearchSpaceError(
-            "the cell declares no parameter: add one such as `lr = at.loguniform(1e-4, 1e-1)`, "
-            "or pass --space with an NNI search-space JSON file or dict"
+            "the cell declares no parameter: add one such as `lr = at.loguniform(1e-4, 1e-1)`, or an NNI "
+            "annotation such as '''@nni.variable(nni.uniform(0.1, 0.5), name=dropout)''' before "
+            "`dropout = 0.2`, or pass --space with an NNI search-space JSON file or dict"
         )
     first = body[0].lineno if body else first_line
     bindings = [_bind(name, first) for name in space_params]
@@ -157,7 +177,8 @@ def compile_cell(
     if "type_params" in ast.FunctionDef._fields:  # Python >= 3.12
         function.type_params = []
     _at_line(function, first_line, max(getattr(node, "end_lineno", first_line) for node in function.body))
-    module = ast.Module(body=[function], type_ignores=[])
+    main = _at_line(ast.Assign([ast.Name("__name__", ast.Store())], ast.Constant("__main__")), first_line, first_line)
+    module = ast.Module(body=[main, function], type_ignores=[])
     code = compile(module, filename, "exec")
 
     assigned = _assigned_names(body)
@@ -166,7 +187,8 @@ def compile_cell(
         name for name in _names_read(ast.Module(body=body, type_ignores=[]))
         if name not in assigned and name not in builtin_names and name in user_ns and name != PARAMS_NAME
     )
-    return TrialProgram(code=marshal.dumps(code), filename=filename, source=source, declared=declared, reads=reads)
+    return TrialProgram(code=marshal.dumps(code), filename=filename, source=source, declared=declared, reads=reads,
+                        annotated=tuple(annotations.space))
 
 
 def _assigned_names(body: list[ast.stmt]) -> set[str]:

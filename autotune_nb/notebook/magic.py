@@ -9,7 +9,9 @@ import functools
 import json
 import os
 import re
+import sys
 import threading
+import warnings
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -18,7 +20,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ..assessors import available_assessors
-from ..errors import AutotuneError
+from ..errors import AutotuneError, NniConfigWarning
 from ..execution.slots import gpu_id, plan_slots
 from ..execution.scratch import make_run_folder, remove_run_folder
 from ..space import SearchSpace
@@ -87,6 +89,47 @@ def load_space_option(text: str | None, user_ns: dict) -> dict:
     return dict(SearchSpace.from_json(text).params)
 
 
+def read_config_option(path: str):
+    """``--config``: the NNI config read, each field it cannot honour printed as a warning in the cell's
+    output (every run of the cell, not once per session as Python's warnings are)."""
+    from ..nni_config import read_nni_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NniConfigWarning)
+        experiment = read_nni_config(path)
+    for message in experiment.warnings:
+        print(f"NniConfigWarning: {message}", file=sys.stderr)
+    return experiment
+
+
+def apply_config(args, experiment, max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space):
+    """The config's settings where the magic line gives none: ``args`` is updated in place, the parsed
+    options come back. The file's classArgs go with the file's tuner (assessor) only."""
+    from ..tuners import canonical_tuner_name
+
+    same_tuner = args.tuner is None or experiment.tuner is None or (
+        canonical_tuner_name(args.tuner).lower() == experiment.tuner.lower())
+    same_assessor = args.assessor is None or (
+        experiment.assessor is not None and args.assessor.lower() == experiment.assessor.lower())
+    if args.tuner_args is None and same_tuner:
+        tuner_args = experiment.tuner_args
+    if args.assessor_args is None and same_assessor:
+        assessor_args = experiment.assessor_args
+    args.tuner = args.tuner or experiment.tuner
+    args.assessor = args.assessor or experiment.assessor
+    args.direction = args.direction or experiment.direction
+    if args.name is None and not args.resume:
+        args.name = experiment.study_settings().get("name")
+    for option in ("trials", "concurrency", "trials_per_gpu"):
+        if getattr(args, option) is None:
+            setattr(args, option, getattr(experiment, "max_trials" if option == "trials" else option))
+    if args.space is None and experiment.space:
+        file_space = dict(SearchSpace(experiment.space).params)
+    return (experiment.max_duration if max_duration is None else max_duration,
+            experiment.trial_timeout if trial_timeout is None else trial_timeout,
+            experiment.gpus if gpus is None else gpus, tuner_args, assessor_args, file_space)
+
+
 def summary(study) -> str:
     """One line: trials per state and the best result."""
     counts = {state: n for state, n in study.counts().items() if n}
@@ -105,12 +148,13 @@ class AutotuneMagics(Magics):
         self.background: dict[str, tuple[Any, threading.Thread]] = {}
 
     @magic_arguments()
-    @argument("--tuner", default="TPE", help=f"tuner name, case-insensitive: {', '.join(available_tuners())}")
+    @argument("--config", default=None, help="an NNI experiment config file (config.yml: NNI v1 or v2, or T9k's AutoTuneExperiment): its settings are the defaults, options on this line override them")
+    @argument("--tuner", default=None, help=f"tuner name, case-insensitive: {', '.join(available_tuners())} (default TPE)")
     @argument("--tuner-args", default=None, help="the tuner's classArgs: a JSON object or a dict variable")
-    @argument("--trials", type=int, default=30, help="number of trials to run (NNI maxTrialNumber); with --resume, how many more")
+    @argument("--trials", type=int, default=None, help="number of trials to run (NNI maxTrialNumber; default 30); with --resume, how many more")
     @argument("--concurrency", type=int, default=None, help="trials at once (default 1, or one per GPU slot)")
     @argument("--gpus", default=None, help="GPU ids (indices, GPU-<uuid> or MIG ids), e.g. 0,1: each worker sees only its GPU (CUDA_VISIBLE_DEVICES)")
-    @argument("--trials-per-gpu", type=int, default=1, help="concurrent trials per GPU")
+    @argument("--trials-per-gpu", type=int, default=None, help="concurrent trials per GPU (default 1)")
     @argument("--assessor", default=None, help=f"early stopping by an assessor, case-insensitive: {', '.join(available_assessors())}")
     @argument("--assessor-args", default=None, help="the assessor's classArgs: a JSON object or a dict variable")
     @argument("--maximize", dest="direction", action="store_const", const="maximize", help="maximize the result (default)")
@@ -125,7 +169,8 @@ class AutotuneMagics(Magics):
               help="stop the run when its first N trials all fail (default 5; 0: never)")
     @argument("--background", action="store_true", help="return at once and run the study from a thread")
     @argument("--out", default="_study", help="variable that receives the study (default _study)")
-    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME")
+    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME; "
+              "on a cell, `%%%%autotune space` prints the cell's search space (NNI JSON) and runs nothing")
     @needs_local_scope
     @output_can_be_silenced
     @line_cell_magic
@@ -138,16 +183,20 @@ class AutotuneMagics(Magics):
         earlier cells (data, functions, classes, modules) are sent to the trial workers once per study.
 
         As a line magic: ``%autotune list``, ``%autotune show NAME``, ``%autotune export NAME PATH``,
-        ``%autotune import PATH [NAME]`` (into the store, under NAME if given), ``%autotune stop NAME``.
+        ``%autotune import PATH [NAME]`` (into the store, under NAME if given), ``%autotune stop NAME``,
+        ``%autotune space NAME`` (a stored study's search space, NNI JSON).
+
+        ``%%autotune space`` on a cell (with ``--space`` if any) prints the search space the cell would be
+        tuned over, as NNI JSON (declarations, NNI annotations, ``--space``), and runs and stores nothing.
         """
         args = parse_argstring(self.autotune, line)  # a bad option raises UsageError
         user_ns = self.shell.user_ns
         if cell is None:
             return self._line_command(args.command, user_ns)
-        if args.command:
+        if args.command and args.command != ["space"]:
             raise UsageError(f"%%autotune: unexpected words {' '.join(args.command)!r} in the magic line")
         try:
-            return self._run_cell(args, cell, user_ns)
+            return (self._cell_space if args.command else self._run_cell)(args, cell, user_ns)
         except AutotuneError as exc:
             raise UsageError(str(exc)) from None
         except SyntaxError:
@@ -162,6 +211,13 @@ class AutotuneMagics(Magics):
         tuner_args = parse_json_option(args.tuner_args, "--tuner-args", user_ns)
         assessor_args = parse_json_option(args.assessor_args, "--assessor-args", user_ns)
         file_space = load_space_option(args.space, user_ns)
+        if args.config is not None:  # the file's settings, for the options this line does not give
+            max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space = apply_config(
+                args, read_config_option(args.config), max_duration, trial_timeout, gpus, tuner_args,
+                assessor_args, file_space)
+        args.tuner = args.tuner or "TPE"
+        args.trials = 30 if args.trials is None else args.trials
+        args.trials_per_gpu = 1 if args.trials_per_gpu is None else args.trials_per_gpu
         if args.trials < 1:
             raise UsageError(f"--trials {args.trials} must be at least 1")
         if args.max_failures is not None and args.max_failures < 0:
@@ -232,11 +288,11 @@ class AutotuneMagics(Magics):
 
     # --- line magics -------------------------------------------------------------------------------
     def _line_command(self, words: list[str], user_ns: dict):
-        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME"
+        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME"
         if not words:
             raise UsageError(usage)
         verb, rest = words[0], words[1:]
-        expected = {"list": (0,), "show": (1,), "export": (2,), "import": (1, 2), "stop": (1,)}
+        expected = {"list": (0,), "show": (1,), "export": (2,), "import": (1, 2), "stop": (1,), "space": (0, 1)}
         if verb not in expected:
             raise UsageError(f"%autotune {verb!r} is not a command; {usage}")
         if len(rest) not in expected[verb]:
@@ -295,3 +351,33 @@ class AutotuneMagics(Magics):
         study = Study.from_json(path, storage=store, name=name)
         print(f"study {study.name!r} imported from {path} into {store.path}: {len(study.trials)} trials")
         return study
+
+    # --- the search space, shown -------------------------------------------------------------------
+    def _space(self, name: str | None = None):
+        """``%autotune space NAME``: a stored study's search space as NNI JSON."""
+        from ..study import Study
+
+        if name is None:
+            raise UsageError("%autotune space NAME prints a stored study's search space; to see a cell's, put "
+                             "`%%autotune space` (with its --space, if any) on top of the cell and run it")
+        print(_space_json(Study.load(name).space))
+        return None
+
+    def _cell_space(self, args, cell: str, user_ns: dict):
+        """``%%autotune space``: the cell's search space as NNI JSON (``--space`` or the space of
+        ``--config``, declarations, NNI annotations). Compiles the cell: nothing runs, nothing is stored."""
+        file_space = load_space_option(args.space, user_ns)
+        if args.config is not None and args.space is None:
+            experiment = read_config_option(args.config)
+            if experiment.space:
+                file_space = dict(SearchSpace(experiment.space).params)
+        program = compile_cell(self.shell.transform_cell(cell), user_ns, space_params=tuple(file_space))
+        space = SearchSpace({**file_space, **program.declared})
+        print(_space_json(space))
+        return None
+
+
+def _space_json(space: SearchSpace) -> str:
+    """NNI search-space JSON, one parameter a line."""
+    lines = [f"  {json.dumps(name)}: {json.dumps(spec, default=repr)}" for name, spec in space.to_nni().items()]
+    return "{\n" + ",\n".join(lines) + "\n}"

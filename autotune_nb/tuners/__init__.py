@@ -29,6 +29,20 @@ _REGISTRY: Registry[Tuner] = Registry("tuner", {
 })
 
 
+#: NNI's other spellings of builtin tuners (its class names), accepted wherever a tuner is named. They
+#: are not registry entries: ``available_tuners`` (and the contract suites over it) lists each tuner once.
+_ALIASES = {"gptuner": "GP", "batchtuner": "Batch", "gridsearchtuner": "GridSearch", "tpetuner": "TPE",
+            "randomtuner": "Random", "annealtuner": "Anneal", "evolutiontuner": "Evolution"}
+
+
+def canonical_tuner_name(name: str) -> str:
+    """The registered name of an NNI alias (``"GPTuner"`` -> ``"GP"``); any other name (a registered
+    one first: a tuner registered as "GPTuner" is that tuner) as given."""
+    if not isinstance(name, str) or name.lower() in {known.lower() for known in _REGISTRY.names()}:
+        return name
+    return _ALIASES.get(name.lower(), name)
+
+
 def register_tuner(name: str, target: str | type[Tuner]) -> None:
     """Register a tuner class (or its "module:Class" path) under ``name``."""
     _REGISTRY.register(name, target)
@@ -39,7 +53,8 @@ def available_tuners() -> list[str]:
 
 
 def tuner_class(name: str) -> type[Tuner]:
-    return _REGISTRY.load(name)
+    """The class registered as ``name`` (any case), or as the tuner an NNI alias names."""
+    return _REGISTRY.load(canonical_tuner_name(name))
 
 
 #: create_tuner's arguments that a config may misplace in classArgs, and where each goes instead.
@@ -74,4 +89,4 @@ def create_tuner(
     return cls(space, optimize_mode=optimize_mode, seed=seed, **class_args)
 
 
-__all__ = ["Tuner", "available_tuners", "create_tuner", "register_tuner", "tuner_class", "warm_start_trials"]
+__all__ = ["Tuner", "available_tuners", "canonical_tuner_name", "create_tuner", "register_tuner", "tuner_class", "warm_start_trials"]

@@ -14,7 +14,7 @@ from autotune_nb.notebook.magic import (
 
 OPTIONS = ["--tuner", "--tuner-args", "--trials", "--concurrency", "--gpus", "--trials-per-gpu", "--assessor",
            "--assessor-args", "--maximize", "--minimize", "--space", "--name", "--resume", "--seed", "--timeout",
-           "--trial-timeout", "--background", "--out"]
+           "--trial-timeout", "--max-failures", "--config", "--background", "--out"]
 
 
 def test_help_lists_every_option():
