@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import uuid
 import warnings
 from pathlib import Path
@@ -35,7 +34,7 @@ import yaml
 from .class_args import require_int
 from .errors import ConfigurationError, NniConfigWarning, SearchSpaceError
 from .execution.slots import gpu_id
-from .numeric import is_real, shown
+from .numeric import is_real, seconds_of, shown
 from .vocabulary import DIRECTIONS
 
 #: NNI's bookkeeping fields: they change nothing in what is tuned or how, so they are read silently.
@@ -44,8 +43,6 @@ SILENT_FIELDS = frozenset({
     "experimentWorkingDirectory", "experimentType",
 })
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,10 +127,10 @@ def parse_nni_duration(owner: str, field: str, value: Any) -> float:
     rule = "a positive duration: seconds, or a number with s, m, h or d such as '30m'"
     if is_real(value) and value > 0:
         return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None or float(match.group(1)) <= 0:
+    seconds = seconds_of(value)
+    if seconds is None:
         raise ConfigurationError(f"{owner}: {field} must be {rule}, got {shown(value)}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def _form(data: Mapping) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 #: The longest value an error shows in full; a longer one (a 400-digit int) is cut in the middle.
@@ -32,6 +33,19 @@ def is_finite_real(x: Any) -> bool:
         return math.isfinite(x)
     except OverflowError:  # an int beyond the float range
         return False
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+_SECONDS_PER = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def seconds_of(text: str) -> float | None:
+    """A duration written as NNI and the magic write them (``"90"``, ``"90s"``, ``"10m"``, ``"1.5h"``,
+    ``"2d"``) in seconds; None when ``text`` is not one, or is not above zero."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        return None
+    return float(match.group(1)) * _SECONDS_PER[match.group(2)]
 
 
 def shown(value: Any) -> str:

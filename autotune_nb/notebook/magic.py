@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 import threading
 import warnings
@@ -21,8 +20,9 @@ from IPython.display import display
 
 from ..assessors import available_assessors
 from ..errors import AutotuneError, NniConfigWarning
-from ..execution.slots import gpu_id, plan_slots
 from ..execution.scratch import make_run_folder, remove_run_folder
+from ..execution.slots import gpu_id, plan_slots
+from ..numeric import seconds_of
 from ..space import SearchSpace
 from ..trial import TrialState
 from ..tuners import available_tuners
@@ -31,18 +31,16 @@ from .capture import CellTrial, capture
 from .cell import compile_cell
 from .dashboard import Dashboard, dashboard
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
-_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str | None, option: str) -> float | None:
     """``"90"``, ``"90s"``, ``"10m"``, ``"1.5h"``, ``"2d"`` -> seconds."""
     if text is None:
         return None
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
+    seconds = seconds_of(text)
+    if seconds is None:
         raise UsageError(f"{option} {text!r} is not a duration: use a positive number with s, m, h or d, e.g. 10m")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def parse_gpus(text: str | None) -> list[str] | None:
