@@ -257,7 +257,10 @@ class Dashboard:
         self._set_arrays(self._best_line, x=chart.best_numbers, y=chart.best_values)
 
     def _draw_curves(self, chart: charts.CurvesChart) -> None:
-        self._set_arrays(self._curve_lines, x=chart.steps, y=chart.values)
+        steps, values = chart.steps, chart.values
+        if steps.shape == (1, 1):  # bqplot squeezes (1, 1) to a scalar, which Lines refuses: pad a NaN step
+            steps, values = (np.pad(a, ((0, 0), (0, 1)), constant_values=np.nan) for a in (steps, values))
+        self._set_arrays(self._curve_lines, x=steps, y=values)
         self._curve_lines.colors = [STATE_COLORS[state] for state in chart.states] or ["#4e79a7"]
         self._set_arrays(self._stopped_marks, x=chart.stopped_steps, y=chart.stopped_values)
         self._curves_figure.title = f"Intermediate results (latest {len(chart.numbers)} trials)"

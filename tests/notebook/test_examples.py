@@ -22,6 +22,10 @@ def test_example_runs_top_to_bottom(path, tmp_path, monkeypatch):
     errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
               if out.output_type == "error"]
     assert not errors
+    # Nothing failed out of sight either: a widget timer's exception is printed to stderr, not raised.
+    printed = [out.text for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+               if out.output_type == "stream" and out.name == "stderr"]
+    assert not [text for text in printed if "Traceback" in text]
     # Every study cell left its finished study's static view (readable without a kernel) in the output.
     study_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("%%autotune")]
     assert study_cells

@@ -175,6 +175,22 @@ def test_marks_hold_one_point_per_trial_and_early_stops_are_marked(messages):
     assert len(dashboard._parallel_lines.color) == counts["SUCCEEDED"]
 
 
+def test_a_single_curve_of_a_single_step_is_drawn(messages):
+    """The first report of the first trial: bqplot squeezes a (1, 1) array to a scalar, which its
+    Lines refuse (a TraitError printed under the cell by the refresh timer)."""
+    study = at.Study(SPACE, tuner="Random", seed=1)
+    dashboard = Dashboard(study, total=1).attach()
+
+    def one_report(params):
+        at.report(0.5)
+        return 0.5
+
+    study.run(one_report, max_trials=1, executor="inline")
+    dashboard.finish()
+    assert np.asarray(dashboard._curve_lines.y).shape == (2,)  # the step and a NaN pad, squeezed by bqplot
+    assert np.asarray(dashboard._curve_lines.x)[0] == 1.0 and np.isnan(np.asarray(dashboard._curve_lines.x)[1])
+
+
 def test_table_shows_the_top_trials_and_the_traceback_viewer_the_failed_ones(messages):
     study, dashboard = finished_study()
     table = dashboard._table.value
