@@ -109,6 +109,7 @@ class Study:
         #: The next trial number: above every number this study has used, here or in its store.
         self._next_number = 0
         self._subscribers: list[Callable[[TrialEvent], None]] = []
+        self._run_end_subscribers: list[Callable[[StudyState], None]] = []
         self._stop_requested = threading.Event()
         self._stop_trials: set[int] = set()
         self._lock = threading.Lock()
@@ -262,6 +263,13 @@ class Study:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 
+    def on_run_end(self, callback: Callable[[StudyState], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` from the run's thread each time a run ends (its final state is
+        recorded, its lease released); returns a function that unsubscribes. A dashboard following
+        the study from another cell learns here that the run is over."""
+        self._run_end_subscribers.append(callback)
+        return lambda: self._run_end_subscribers.remove(callback)
+
     def stop(self) -> None:
         """Ask a running study to end: waiting trials are dropped, running ones CANCELED."""
         self.stop_reason = "stopped by request"
@@ -392,8 +400,14 @@ class Study:
         """Record the run's end, then release the lease. Raises StoreError naming the trials that are
         not on disk (they stay in this object; the store saves them at its next write)."""
         self.state = state
-        if self._store is None:
-            return
+        try:
+            if self._store is not None:
+                self._end_run_in_store(run_id, state)
+        finally:
+            for callback in list(self._run_end_subscribers):
+                callback(state)
+
+    def _end_run_in_store(self, run_id: str | None, state: StudyState) -> None:
         try:
             self._store.flush()
         finally:

@@ -68,6 +68,9 @@ class SyntheticStudy:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 
+    def on_run_end(self, callback):
+        return lambda: None  # the feed's end is drawn by the script's own finish()
+
     def _publish(self, kind: str, trial: Trial) -> None:
         with self._lock:
             self._trials[trial.number] = trial

@@ -127,9 +127,11 @@ class Dashboard:
         return self._root
 
     def attach(self) -> "Dashboard":
-        """Follow the study's events from now on."""
+        """Follow the study's events from now on, and draw it ended when its run ends."""
         if self._unsubscribe is None:
-            self._unsubscribe = self.study.subscribe(self._on_event)
+            off_events = self.study.subscribe(self._on_event)
+            off_run_end = self.study.on_run_end(self.finish)
+            self._unsubscribe = lambda: (off_events(), off_run_end())
         return self
 
     @contextlib.contextmanager

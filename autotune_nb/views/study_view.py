@@ -41,3 +41,6 @@ class StudyView(Protocol):
 
     def subscribe(self, callback: Callable[[TrialEvent], None]) -> Callable[[], None]:
         """Call ``callback`` on every trial change, from any thread; returns the unsubscribe function."""
+
+    def on_run_end(self, callback: Callable[[StudyState], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` when a run of the study ends; returns the unsubscribe function."""

@@ -7,6 +7,7 @@ import pathlib
 import re
 import shutil
 
+import nbformat
 import pytest
 
 EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "01_quickstart.ipynb"
@@ -50,3 +51,37 @@ def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, screenshot):
     # The static view for saved notebooks is in the output too, escaped HTML without scripts.
     assert page.query_selector(".jp-OutputArea-output table")
     screenshot(dashboard, "quickstart_dashboard.png")
+
+
+def test_a_dashboard_shown_in_another_cell_follows_a_study_to_its_end(lab, page, screenshot):
+    """A study run by a thread of one cell, its dashboard displayed by the next: the person sees the
+    trials arrive and, when the run ends, the header say "finished" (no cell calls anything)."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import threading, time\nimport autotune_nb as at",
+        "study = at.Study({'x': at.uniform(0, 1)}, tuner='Random', seed=0, storage=None, name='elsewhere')\n"
+        "runner = threading.Thread(target=study.run, args=(lambda p: time.sleep(0.4) or p['x'],),\n"
+        "                          kwargs={'max_trials': 10, 'executor': 'inline'})\n"
+        "runner.start()",
+        "at.dashboard(study, total=10)",
+    )]
+    nbformat.write(nb, lab.root / "elsewhere.ipynb")
+    page.goto(lab.url(f"/lab/workspaces/elsewhere-{os.getpid()}/tree/elsewhere.ipynb"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    page.wait_for_function(
+        "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
+        timeout=120_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    dashboard = page.wait_for_selector(".autotune-dashboard", timeout=120_000)
+    assert page.inner_text(".autotune-dashboard .autotune-state") == "running"
+    page.wait_for_function(
+        "() => (document.querySelector('.autotune-dashboard .autotune-state')?.innerText || '') === 'finished'",
+        timeout=120_000,
+    )
+    assert page.inner_text(".autotune-progress-text").startswith("10 / 10 trials")
+    assert re.search(r"succeeded 10\b", page.inner_text(".autotune-counts"))
+    screenshot(dashboard, "dashboard_of_a_study_run_elsewhere.png")

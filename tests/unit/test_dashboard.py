@@ -307,6 +307,27 @@ def test_following_a_run_that_raised_before_it_began_draws_failed(messages):
     assert dashboard._progress.bar_style == "danger"
 
 
+def test_a_dashboard_of_a_study_run_elsewhere_draws_it_ended_when_its_run_ends(messages):
+    """at.dashboard(study) in one cell, the study run by a thread of another: no one calls finish()."""
+    study = at.Study(SPACE, tuner="Random", seed=0)
+    started, release = threading.Event(), threading.Event()
+
+    def gated(params):
+        started.set()
+        release.wait(5)
+        return params["x"]
+
+    runner = threading.Thread(target=study.run, args=(gated,), kwargs={"max_trials": 3, "executor": "inline"})
+    runner.start()
+    assert started.wait(5)
+    dashboard = at.dashboard(study, total=3)
+    assert dashboard.state == StudyState.RUNNING
+    release.set()
+    runner.join(10)
+    assert dashboard.state == StudyState.FINISHED and dashboard._finished
+    assert "3 / 3 trials" in dashboard._status.value
+
+
 class RecordedStudy:
     """A study's read side and nothing else (``StudyView``): its records, frozen, and no events."""
 
@@ -314,6 +335,9 @@ class RecordedStudy:
         self.config, self.space, self.trials, self.state = study.config, study.space, study.trials, study.state
 
     def subscribe(self, callback):
+        return lambda: None
+
+    def on_run_end(self, callback):
         return lambda: None
 
 
