@@ -55,9 +55,6 @@ class StudyStorage(Protocol):
     def set_state(self, name: str, state: str) -> None:
         """Set the study's state (one of ``vocabulary.STUDY_STATES``)."""
 
-    def mark_lost(self, name: str) -> int:
-        """Turn the study's WAITING and RUNNING trials FAILED ("lost"); returns how many."""
-
     def acquire_lease(self, name: str, run: str) -> int:
         """Make ``run`` the study's one run (refusing a live other run); returns the next unused number."""
 

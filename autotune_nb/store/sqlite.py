@@ -8,7 +8,7 @@ never block the writer.
 The study loop must not wait on the disk, so a ``StudyStore`` owns one connection used by one writer
 thread. ``save_trial`` only queues the trial (under a microsecond); the writer lets updates gather for
 ``GROUP_COMMIT_S``, keeps the last snapshot of each trial and commits them in one transaction. ``flush()`` waits until
-everything queued is committed. Study-level operations (create, set_state, mark_lost, delete) run on
+everything queued is committed. Study-level operations (create, import, set_state, leases, delete) run on
 the same writer and wait for it, so their errors reach the caller. Reads open their own connection in
 the calling thread, after a flush, so they see this store's own writes.
 
@@ -119,18 +119,6 @@ class StudyStore:
                 raise self._unknown(name, connection)
 
         self._call(update)
-
-    def mark_lost(self, name: str) -> int:
-        """Turn the study's WAITING and RUNNING trials FAILED (their process is gone); returns how many."""
-
-        def mark(connection: sqlite3.Connection) -> int:
-            self._require(name, connection)
-            return connection.execute(
-                "UPDATE trials SET state = ?, reason = ? WHERE study = ? AND state IN (?, ?)",
-                (TrialState.FAILED.value, LOST_REASON, name, TrialState.WAITING.value, TrialState.RUNNING.value),
-            ).rowcount
-
-        return self._call(mark)
 
     def import_study(self, config: StudyConfig, trials: Sequence[Trial], state: str) -> None:
         """Add a whole study (settings, trials, state) in one transaction: all of it or, when anything

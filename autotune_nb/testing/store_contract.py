@@ -149,11 +149,11 @@ class StoreContract:
         store.create_study(make_config("mnist", seed=99), exist_ok=True)
         assert store.load_study("mnist") == (make_config("mnist"), [succeeded(0, 0.5)])
 
-    @pytest.mark.parametrize("operation", ["load_study", "mark_lost", "delete_study", "set_state"])
+    @pytest.mark.parametrize("operation", ["load_study", "state_of", "acquire_lease", "delete_study", "set_state"])
     def test_an_unknown_name_lists_the_known_ones(self, store, operation):
         store.create_study(make_config("alpha"))
         store.create_study(make_config("beta"))
-        args = ("gamma", "finished") if operation == "set_state" else ("gamma",)
+        args = {"set_state": ("gamma", "finished"), "acquire_lease": ("gamma", "run-1")}.get(operation, ("gamma",))
         with pytest.raises(StoreError, match=r"no study named 'gamma'.*'alpha', 'beta'"):
             getattr(store, operation)(*args)
 
@@ -184,18 +184,6 @@ class StoreContract:
         store.create_study(make_config())
         with pytest.raises(StoreError, match=r"running, finished, stopped, failed.*'done'"):
             store.set_state("study", "done")
-
-    def test_mark_lost_fails_the_unfinished_trials_only(self, store):
-        store.create_study(make_config())
-        waiting = Trial(number=2, params={"lr": 0.02, "model": {"_name": "linear"}})
-        for trial in (succeeded(0, 0.5), running_trial(1), waiting):
-            store.save_trial("study", trial)
-        assert store.mark_lost("study") == 2
-        _, trials = store.load_study("study")
-        assert [t.state for t in trials] == [TrialState.SUCCEEDED, TrialState.FAILED, TrialState.FAILED]
-        assert [t.reason for t in trials] == [None, LOST_REASON, LOST_REASON]
-        assert trials[1].started_at == running_trial(1).started_at
-        assert store.mark_lost("study") == 0
 
     def test_a_deleted_study_is_gone_and_its_name_free(self, store):
         store.create_study(make_config("old"))
@@ -229,11 +217,13 @@ class StoreContract:
         assert store.load_study("new")[1] == trials and store.state_of("new") == StudyState.FINISHED
 
     def test_a_lease_numbers_after_every_stored_trial_and_marks_the_unfinished_lost(self, store):
-        store.import_study(make_config(), [succeeded(0, 0.5), running_trial(7)], "stopped")
+        waiting = Trial(number=2, params={"lr": 0.02, "model": {"_name": "linear"}})
+        store.import_study(make_config(), [succeeded(0, 0.5), running_trial(7), waiting], "stopped")
         assert store.acquire_lease("study", "run-1") == 8
         _, trials = store.load_study("study")
-        assert [(t.state, t.reason) for t in trials] == [(TrialState.SUCCEEDED, None),
-                                                        (TrialState.FAILED, LOST_REASON)]
+        assert [(t.number, t.state, t.reason) for t in trials] == [
+            (0, TrialState.SUCCEEDED, None), (2, TrialState.FAILED, LOST_REASON), (7, TrialState.FAILED, LOST_REASON)]
+        assert trials[2].started_at == running_trial(7).started_at  # the rest of the record is kept
         assert store.state_of("study") == StudyState.RUNNING
 
     def test_a_held_lease_refuses_another_run_until_released(self, store):

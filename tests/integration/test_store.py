@@ -133,7 +133,7 @@ def test_a_killed_writer_loses_no_finished_trial_and_resume_marks_the_running_on
         _, trials = store.load_study("study")
         assert trials[:5] == [succeeded(n, n / 10) for n in range(5)]
         assert [t.state for t in trials[5:]] == [TrialState.RUNNING, TrialState.RUNNING]
-        assert store.mark_lost("study") == 2
+        assert store.acquire_lease("study", "resume") == 7  # what a resume does first
         _, trials = store.load_study("study")
     lost = trials[5:]
     assert [(t.state, t.reason) for t in lost] == [(TrialState.FAILED, LOST_REASON)] * 2
