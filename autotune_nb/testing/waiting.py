@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
@@ -16,3 +17,17 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, *, poll: 
             return
         time.sleep(poll)
     pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def run_in_thread(study, trial, **run_options) -> tuple[threading.Thread, threading.Event]:
+    """Start ``study.run(trial, **run_options)`` in a thread; returns it and an event set when the first
+    trial has begun (wait on it before acting on the running study)."""
+    began = threading.Event()
+
+    def marked(params):
+        began.set()
+        return trial(params)
+
+    runner = threading.Thread(target=study.run, args=(marked,), kwargs=run_options)
+    runner.start()
+    return runner, began

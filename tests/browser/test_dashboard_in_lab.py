@@ -16,9 +16,9 @@ QUICK_TRIALS = 8  # 01_quickstart.ipynb runs 8 trials when AUTOTUNE_QUICK=1 (the
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, screenshot):
-    shutil.copy(EXAMPLE, lab.root / EXAMPLE.name)
-    page.goto(lab.url(f"/lab/workspaces/autotune-{os.getpid()}/tree/{EXAMPLE.name}"))
+def run_all_cells(lab, page, notebook: str) -> None:
+    """Open ``notebook`` (in the lab's root) in its own workspace, wait for its kernel, run all cells."""
+    page.goto(lab.url(f"/lab/workspaces/{notebook.split('.')[0]}-{os.getpid()}/tree/{notebook}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
     # The toolbar reads "Idle" before the kernel exists: wait for the status bar's kernel name too.
@@ -27,6 +27,11 @@ def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, screenshot):
         timeout=120_000,
     )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def test_quickstart_dashboard_renders_live_in_jupyterlab(lab, page, screenshot):
+    shutil.copy(EXAMPLE, lab.root / EXAMPLE.name)
+    run_all_cells(lab, page, EXAMPLE.name)
 
     dashboard = page.wait_for_selector(".autotune-dashboard", timeout=120_000)
     page.wait_for_function(
@@ -67,14 +72,7 @@ def test_a_dashboard_shown_in_another_cell_follows_a_study_to_its_end(lab, page,
         "at.dashboard(study, total=10)",
     )]
     nbformat.write(nb, lab.root / "elsewhere.ipynb")
-    page.goto(lab.url(f"/lab/workspaces/elsewhere-{os.getpid()}/tree/elsewhere.ipynb"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    page.wait_for_function(
-        "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
-        timeout=120_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    run_all_cells(lab, page, "elsewhere.ipynb")
 
     dashboard = page.wait_for_selector(".autotune-dashboard", timeout=120_000)
     assert page.inner_text(".autotune-dashboard .autotune-state") == "running"

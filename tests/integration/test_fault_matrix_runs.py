@@ -20,8 +20,8 @@ import pytest
 import autotune_nb as at
 from autotune_nb.errors import ConfigurationError, StoreError, StudyBusyError
 from autotune_nb.store import LEASE_TIMEOUT_S, LOST_REASON, StudyStore
+from autotune_nb.testing.waiting import run_in_thread, wait_for
 from autotune_nb.trial import TrialState
-from autotune_nb.testing.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -309,18 +309,10 @@ def test_a_store_in_a_read_only_folder_says_the_folder_is_read_only(read_only_fo
 # --- 14. one run at a time ------------------------------------------------------------------------------
 def test_a_second_run_of_the_same_study_object_is_refused_and_the_first_goes_on():
     study = at.Study(SPACE, tuner="Random", seed=0, storage=None)
-    started = threading.Event()
-
-    def slow(params):
-        started.set()
-        time.sleep(0.3)
-        return params["x"]
-
-    first = threading.Thread(target=study.run, args=(slow,), kwargs={"max_trials": 3, "executor": "inline"})
-    first.start()
-    started.wait(10)
+    first, began = run_in_thread(study, lambda p: time.sleep(0.3) or p["x"], max_trials=3, executor="inline")
+    assert began.wait(10)
     with pytest.raises(ConfigurationError, match="is already running in this process"):
-        study.run(slow, max_trials=1, executor="inline")
+        study.run(lambda p: p["x"], max_trials=1, executor="inline")
     first.join(30)
     assert [t.state for t in study.trials] == [TrialState.SUCCEEDED] * 3
 

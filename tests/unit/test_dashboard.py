@@ -18,6 +18,7 @@ from autotune_nb import TrialState
 from autotune_nb.views import charts
 from autotune_nb.notebook.dashboard import Dashboard, export_path
 from autotune_nb.space import SearchSpace
+from autotune_nb.testing.waiting import run_in_thread
 from autotune_nb.trial import Trial
 from autotune_nb.views.study_view import StudyView
 from autotune_nb.vocabulary import Direction, StudyState
@@ -266,16 +267,9 @@ def test_dashboard_of_a_finished_study_shows_its_final_state(messages):
 def test_dashboard_of_a_running_study_follows_it_to_the_end_of_its_run(messages):
     """at.dashboard(study) while a thread (another cell's) runs it: nobody calls finish()."""
     study = at.Study(SPACE, tuner="Random", seed=0)
-    started, release = threading.Event(), threading.Event()
-
-    def gated(params):
-        started.set()
-        release.wait(5)
-        return params["x"]
-
-    runner = threading.Thread(target=study.run, args=(gated,), kwargs={"max_trials": 4, "executor": "inline"})
-    runner.start()
-    assert started.wait(5)
+    release = threading.Event()
+    runner, began = run_in_thread(study, lambda p: release.wait(5) and p["x"], max_trials=4, executor="inline")
+    assert began.wait(5)
     dashboard = at.dashboard(study, total=4)
     assert dashboard.state == StudyState.RUNNING
     release.set()
@@ -343,16 +337,8 @@ def test_in_a_blocking_cell_stop_is_disabled_and_the_dashboard_says_to_interrupt
 def test_stop_button_stops_a_background_study(messages):
     study = at.Study(SPACE, tuner="Random", seed=0)
     dashboard = Dashboard(study, total=10_000, stop=study.stop).attach()
-    first_trial = threading.Event()
-
-    def slow(params):
-        first_trial.set()
-        time.sleep(0.01)
-        return params["x"]
-
-    runner = threading.Thread(target=study.run, args=(slow,), kwargs={"max_trials": 10_000, "executor": "inline"})
-    runner.start()
-    assert first_trial.wait(5)
+    runner, began = run_in_thread(study, lambda p: time.sleep(0.01) or p["x"], max_trials=10_000, executor="inline")
+    assert began.wait(5)
     dashboard._stop_button.click()
     runner.join(10)
     assert not runner.is_alive()
