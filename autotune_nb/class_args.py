@@ -23,10 +23,12 @@ def require_int(owner: str, arg: str, value: Any, *, minimum: int, why: str = ""
 
 
 def require_number(owner: str, arg: str, value: Any, *, minimum: float | None = None,
-                   above: float | None = None, below: float | None = None, why: str = "") -> float:
+                   above: float | None = None, below: float | None = None, maximum: float | None = None,
+                   why: str = "") -> float:
     """``value`` as a float, if it is a real number (not a bool) that a float holds finitely, and
-    ``>= minimum``, ``> above`` and ``< below`` where given; ``why`` follows the rule."""
-    bounds = [f"{sign} {bound}" for sign, bound in ((">=", minimum), (">", above), ("<", below)) if bound is not None]
+    ``>= minimum``, ``> above``, ``< below`` and ``<= maximum`` where given; ``why`` follows the rule."""
+    bounds = [f"{sign} {bound}" for sign, bound in ((">=", minimum), (">", above), ("<", below), ("<=", maximum))
+              if bound is not None]
     rule = " ".join(["a finite number", " and ".join(bounds)]).strip()
     if not is_real(value):
         raise _refusal(owner, arg, rule, value, why)
@@ -35,7 +37,7 @@ def require_number(owner: str, arg: str, value: Any, *, minimum: float | None = 
     except OverflowError:  # an int (or Fraction) beyond the float range; math.isfinite raises too
         raise _refusal(owner, arg, rule, value, why, note=", too large for a float") from None
     in_range = ((minimum is None or number >= minimum) and (above is None or number > above)
-                and (below is None or number < below))
+                and (below is None or number < below) and (maximum is None or number <= maximum))
     if not (math.isfinite(number) and in_range):
         raise _refusal(owner, arg, rule, value, why)
     return number
@@ -51,6 +53,13 @@ def require_one_of(owner: str, arg: str, value: Any, options: Sequence[Any], *, 
     if isinstance(value, bool) or not any(_equal(value, option) for option in options):
         raise _refusal(owner, arg, f"one of {', '.join(map(repr, options))}", value, why)
     return value
+
+
+def require_bool(owner: str, arg: str, value: Any, *, why: str = "") -> bool:
+    """``value``, if it is True or False (not 0 or 1, not "false": a config's typo is refused)."""
+    if not isinstance(value, bool):
+        raise _refusal(owner, arg, "True or False", value, why)
+    return bool(value)
 
 
 def require_optimize_mode(owner: str, value: Any) -> str:

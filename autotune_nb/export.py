@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .codec import decode_json, jsonable
 from ._version import __version__
 from .config import StudyConfig
+from .directives import Directives, directives_from_json
 from .errors import AutotuneError, ExportFormatError, SearchSpaceError
 from .numeric import is_integer
 from .space import MAX_NESTING, SearchSpace
@@ -42,7 +43,9 @@ MAX_DEPTH = 3 * MAX_NESTING + 32
 
 # --- writing -------------------------------------------------------------------------------------
 def trial_to_dict(trial: Trial) -> dict[str, Any]:
-    return {
+    """A trial's object; ``directives`` (budget, bracket/rung, parent) only where the tuner gave any:
+    an optional field, which readers of version 1 that predate it ignore without misreading the rest."""
+    data = {
         "number": trial.number,
         "params": jsonable(trial.params),
         "state": trial.state.value,
@@ -57,6 +60,9 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "error": trial.error,
         "reason": trial.reason,
     }
+    if trial.directives is not None:
+        data["directives"] = trial.directives.to_json()
+    return data
 
 
 def study_to_document(config: StudyConfig, trials: Sequence[Trial], *,
@@ -186,7 +192,18 @@ def _trial_from_dict(data: Any, where: str, fields: _Fields) -> Trial:
         gpu=fields.get(data, "gpu", where, "a string or null", _or_none(_is_str)),
         error=fields.get(data, "error", where, "a string or null", _or_none(_is_str)),
         reason=fields.get(data, "reason", where, "a string or null", _or_none(_is_str)),
+        directives=_directives(data, where, fields),
     )
+
+
+def _directives(data: dict, where: str, fields: _Fields) -> Directives | None:
+    """The optional ``directives`` object of a trial, checked field by field (directives.py)."""
+    if data.get("directives") is None:
+        return None
+    try:
+        return directives_from_json(data["directives"])
+    except ValueError as exc:
+        raise ExportFormatError(f"{fields.path}: field {where + '.directives'!r}: {exc}") from None
 
 
 def _plugin(fields: _Fields, study: dict, key: str, *, optional: bool) -> tuple[str | None, dict]:

@@ -15,7 +15,10 @@ runs unchanged, whether or not the real ``nni`` package is installed. Outside tr
 In a trial:
 
 * ``get_next_parameter()`` (alias ``get_next_parameters``): the trial's parameters, a fresh dict
-  (from ``--space``, ``at.*`` declarations or annotations: whatever the study's space is).
+  (from ``--space``, ``at.*`` declarations or annotations: whatever the study's space is), plus, as
+  NNI's Hyperband and PBT pass them, ``TRIAL_BUDGET`` where the tuner gives a budget and
+  ``load_checkpoint_dir`` / ``save_checkpoint_dir`` where it gives a checkpoint folder (one folder,
+  holding the parent's checkpoint when there is one: ``checkpoints.py``).
 * ``report_intermediate_result(metric)``: ``at.report(metric)``: a number or a dict with a numeric
   ``"default"``; steps 1, 2, 3, ...; raises ``TrialStopped`` when the assessor stops the trial.
 * ``report_final_result(metric)``: the trial's result (a number or ``{"default": number, ...}``), which
@@ -46,6 +49,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .directives import NNI_BUDGET, NNI_LOAD_CHECKPOINT, NNI_SAVE_CHECKPOINT
 from .execution.context import TrialContext, _reporting_context
 
 __all__ = [
@@ -69,7 +73,12 @@ def get_next_parameter() -> dict[str, Any]:
                       "returns {}. Run the cell with %%autotune, or the function with Study.run, to tune it",
                       RuntimeWarning, stacklevel=2)
         return {}
-    return context.parameters()
+    params = context.parameters()
+    if context.budget is not None:
+        params[NNI_BUDGET] = context.budget
+    if context.checkpoint_dir is not None:
+        params[NNI_LOAD_CHECKPOINT] = params[NNI_SAVE_CHECKPOINT] = context.checkpoint_dir
+    return params
 
 
 def get_next_parameters() -> dict[str, Any]:

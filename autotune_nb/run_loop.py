@@ -15,7 +15,7 @@ import queue
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from .execution.base import Outcome, Pool, Slot, TrialJob
+from .execution.base import Outcome, Pool, Slot
 from .trial import TrialState
 
 if TYPE_CHECKING:
@@ -77,14 +77,15 @@ class RunLoop:
         study = self.study
         while self.free_slots and len(self.started) < self.max_trials and not self._should_end():
             configs = study.tuner.suggest(1)
-            if not configs:
-                study.stop_reason = f"the tuner {study.config.tuner} has no configuration left to suggest"
+            if not configs:  # with trials running, the tuner may be waiting for them (a Hyperband rung)
+                if not self.running:
+                    study.stop_reason = f"the tuner {study.config.tuner} has no configuration left to suggest"
                 return
             slot = self.free_slots.pop(0)
-            trial = study._new_trial(configs[0], slot)
+            trial = study._new_trial(configs[0], slot, study.tuner.directives(configs[0]))
             self.running[trial.number] = (slot, time.monotonic())
             self.started.append(trial.number)
-            self.pool.submit(slot, TrialJob(trial.number, trial.params, study.name))
+            self.pool.submit(slot, study._job(trial))
             if self.pool.runs_inline:
                 self._drain(block=False)
 

@@ -11,6 +11,7 @@ import enum
 import math
 from typing import Any, Mapping
 
+from .directives import Directives
 from .errors import AutotuneError
 from .numeric import shown
 
@@ -39,6 +40,7 @@ class Trial:
     ``intermediates`` is a tuple of ``(step, value)`` pairs in the order they were reported.
     ``error`` holds the formatted traceback of a failed trial; ``reason`` a one-line cause
     (e.g. "worker died (exit code -9)", "lost: the study process ended while it ran").
+    ``directives``: what a multi-fidelity or population tuner decided for it (``directives.py``).
     """
 
     number: int
@@ -53,6 +55,11 @@ class Trial:
     gpu: str | None = None
     error: str | None = None
     reason: str | None = None
+    #: The tuner's budget, bracket/rung, generation and parent for this trial (directives.py); None for most tuners.
+    directives: Directives | None = None
+    #: The file holding a trial command's stdout and stderr (``execution/command_trial.py``); None for
+    #: other trials. Not stored: the study finds it in its folder.
+    log_path: str | None = None
 
     @property
     def duration(self) -> float | None:

@@ -3,7 +3,7 @@
 Example:
     >>> assessor = create_assessor("medianstop", optimize_mode="minimize", start_step=5)
     >>> available_assessors()
-    ['Curvefitting', 'Medianstop']
+    ['ASHA', 'Curvefitting', 'Medianstop']
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .base import Assessor, Decision
 # Imported on first use: Curvefitting's scipy.optimize takes most of a second, which every Study
 # would pay at import.
 _REGISTRY: Registry[Assessor] = Registry("assessor", {
+    "ASHA": "autotune_nb.assessors.asha:ASHA",
     "Curvefitting": "autotune_nb.assessors.curve_fitting:CurveFitting",
     "Medianstop": "autotune_nb.assessors.median_stop:MedianStop",
 })
@@ -58,5 +59,5 @@ def create_assessor(name: str, *, optimize_mode: str = "maximize", class_args: M
 
 
 __all__ = [
-    "Assessor", "CurveFitting", "Decision", "MedianStop", "assessor_class", "available_assessors", "create_assessor",
+    "ASHA", "Assessor", "CurveFitting", "Decision", "MedianStop", "assessor_class", "available_assessors", "create_assessor",
 ]

@@ -24,11 +24,14 @@ class Slot:
 
 @dataclasses.dataclass(frozen=True)
 class TrialJob:
-    """One trial to run. ``study_name`` is what NNI's ``nni.get_experiment_id()`` returns in it."""
+    """One trial to run. ``study_name`` is what NNI's ``nni.get_experiment_id()`` returns in it;
+    ``budget`` and ``checkpoint_dir`` what ``at.budget`` and ``at.checkpoint_dir`` give (directives.py)."""
 
     trial_number: int
     params: Mapping[str, Any]
     study_name: str | None = None
+    budget: float | None = None
+    checkpoint_dir: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,10 +52,12 @@ class TrialContext:
     """
 
     def __init__(self, trial_number: int, deliver: Deliver, params: Mapping[str, Any] | None = None,
-                 experiment_id: str | None = None):
+                 experiment_id: str | None = None, budget: float | None = None, checkpoint_dir: str | None = None):
         self.trial_number = trial_number
         self.params = dict(params or {})
         self.experiment_id = experiment_id
+        self.budget = budget
+        self.checkpoint_dir = checkpoint_dir
         self.step = 0
         self.threads_before = frozenset(threading.enumerate())
         self.final_reported = False
@@ -92,7 +94,8 @@ class TrialContext:
 
 
 def run_with_reports(fn: Callable[[dict], Any], trial_number: int, params: Mapping[str, Any],
-                     deliver: Deliver, *, in_worker: bool, experiment_id: str | None = None) -> Outcome:
+                     deliver: Deliver, *, in_worker: bool, experiment_id: str | None = None,
+                     budget: float | None = None, checkpoint_dir: str | None = None) -> Outcome:
     """Run one trial with ``report`` wired to ``deliver``; its end, whatever it is, as an Outcome.
 
     The one place where a trial's result, early stop or own error (``sys.exit()`` included) is
@@ -104,10 +107,11 @@ def run_with_reports(fn: Callable[[dict], Any], trial_number: int, params: Mappi
 
     While ``fn`` runs, ``import nni`` gives NNI's trial API (``nni_module``); ``experiment_id`` is
     what its ``get_experiment_id()`` returns (the study's name). A final result the code reported
-    with ``nni.report_final_result`` is the trial's result, whatever ``fn`` returned.
+    with ``nni.report_final_result`` is the trial's result, whatever ``fn`` returned. ``budget`` and
+    ``checkpoint_dir`` are the trial's directives as its code reads them (``trial_directive``).
     """
     own_errors = BaseException if in_worker else (Exception, SystemExit)
-    context = TrialContext(trial_number, deliver, params, experiment_id)
+    context = TrialContext(trial_number, deliver, params, experiment_id, budget, checkpoint_dir)
     try:
         with nni_module(), active(context):
             result = fn(dict(params))
@@ -213,6 +217,13 @@ def _reporting_context(call: str = "at.report") -> TrialContext | None:
         f"Call {call} from the trial's own thread, or run the study with executor='local', where a "
         "trial's threads may report"
     )
+
+
+def trial_directive(name: str) -> Any:
+    """``at.budget`` and ``at.checkpoint_dir``: the running trial's budget (a number, in the unit it
+    reports in) and its checkpoint folder; None outside a study or where the tuner gives none."""
+    context = _reporting_context(f"at.{name}")
+    return None if context is None else getattr(context, name)
 
 
 def report(value: Any, step: int | None = None) -> None:

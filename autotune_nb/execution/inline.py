@@ -26,7 +26,8 @@ class InlinePool(Pool):
         assert self._fn is not None and self._sink is not None, "start() the pool first"
         # A KeyboardInterrupt here is the user's, for the study loop: in_worker=False lets it through.
         outcome = run_with_reports(self._fn, job.trial_number, job.params, self._sink.on_report, in_worker=False,
-                                   experiment_id=job.study_name)
+                                   experiment_id=job.study_name, budget=job.budget,
+                                   checkpoint_dir=job.checkpoint_dir)
         self._sink.on_outcome(outcome)
 
     def cancel(self, slot: Slot, reason: str) -> None:

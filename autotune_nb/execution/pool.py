@@ -143,7 +143,8 @@ class LocalPool(Pool):
             slot_worker = self._workers[slot.index]
             slot_worker.run = run
             executor = slot_worker.executor
-        work = worker.WorkerJob(self._study, job.trial_number, dict(job.params), job.study_name)
+        work = worker.WorkerJob(self._study, job.trial_number, dict(job.params), job.study_name, job.budget,
+                                job.checkpoint_dir)
         try:
             future = executor.submit(worker.run_trial, work)
         except BrokenProcessPool:  # the worker died while idle: start a new one for this job

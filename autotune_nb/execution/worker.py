@@ -46,6 +46,8 @@ class WorkerJob:
     trial_number: int
     params: Mapping[str, Any]
     study_name: str | None = None  # NNI's experiment id in the trial
+    budget: float | None = None
+    checkpoint_dir: str | None = None
 
 
 @dataclasses.dataclass
@@ -129,4 +131,4 @@ def run_trial(job: WorkerJob) -> Outcome:
     except Exception as exc:  # the function could not be loaded here: this trial fails with why
         return error_outcome(job.trial_number, exc)
     return run_with_reports(study.fn, job.trial_number, job.params, study.channel.report, in_worker=True,
-                            experiment_id=job.study_name)
+                            experiment_id=job.study_name, budget=job.budget, checkpoint_dir=job.checkpoint_dir)

@@ -1,7 +1,8 @@
 """The SQLite file of a study store: its schema and upgrades, connections, and rows.
 
-Schema versions: 1 held studies and trials; 2 added each study's lease (``owner``, ``heartbeat``).
-A version-1 file is upgraded in place when opened; a newer one is refused.
+Schema versions: 1 held studies and trials; 2 added each study's lease (``owner``, ``heartbeat``);
+3 added each trial's ``directives`` (budget, bracket/rung, parent: ``directives.py``). An older file
+is upgraded in place when opened; a newer one is refused.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Iterator, Sequence
 
 from ..codec import decode_json, encode_json
 from ..config import StudyConfig
+from ..directives import directives_from_json
 from ..errors import StoreError
 from ..trial import Trial, TrialState
 
 DEFAULT_FILENAME = "autotune_nb.db"
 ENV_VAR = "AUTOTUNE_NB_STORE"
-#: 1: studies and trials; 2: a study's lease (owner, heartbeat). A version-1 file is upgraded in place.
-SCHEMA_VERSION = 2
+#: 1: studies and trials; 2: a study's lease (owner, heartbeat); 3: trial directives. Older files are upgraded in place.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 SCHEMA = """
 CREATE TABLE studies (
@@ -46,12 +48,13 @@ CREATE TABLE trials (
     gpu TEXT,
     error TEXT,
     reason TEXT,
+    directives TEXT,
     PRIMARY KEY (study, number)
 ) WITHOUT ROWID
 """
 
 TRIAL_COLUMNS = ("study", "number", "params", "state", "value", "metrics", "intermediates", "started_at",
-                  "finished_at", "slot", "gpu", "error", "reason")
+                  "finished_at", "slot", "gpu", "error", "reason", "directives")
 UPSERT_TRIAL = (
     f"INSERT INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({', '.join('?' * len(TRIAL_COLUMNS))}) "
     "ON CONFLICT (study, number) DO UPDATE SET "
@@ -72,15 +75,17 @@ def trial_row(study: str, trial: Trial) -> tuple:
         None if trial.value is None else float(trial.value), encode_json(trial.metrics),
         encode_json(trial.intermediates), trial.started_at, trial.finished_at, trial.slot, trial.gpu,
         trial.error, trial.reason,
+        None if trial.directives is None else encode_json(trial.directives.to_json()),
     )
 
 
 def trial_from_row(row: Sequence) -> Trial:
-    number, params, state, value, metrics, intermediates, started, finished, slot, gpu, error, reason = row
+    number, params, state, value, metrics, intermediates, started, finished, slot, gpu, error, reason, directives = row
     return Trial(
         number=number, params=decode_json(params), state=TrialState(state), value=value,
         metrics=decode_json(metrics), intermediates=tuple((step, v) for step, v in decode_json(intermediates)),
         started_at=started, finished_at=finished, slot=slot, gpu=gpu, error=error, reason=reason,
+        directives=None if directives is None else directives_from_json(decode_json(directives)),
     )
 
 
@@ -158,9 +163,11 @@ def create_schema(connection: sqlite3.Connection, path: str) -> None:
         if version == 0:
             for statement in SCHEMA.split(";"):
                 connection.execute(statement)
-        elif version == 1:
+        if version == 1:
             connection.execute("ALTER TABLE studies ADD COLUMN owner TEXT")
             connection.execute("ALTER TABLE studies ADD COLUMN heartbeat REAL")
+        if version in (1, 2):
+            connection.execute("ALTER TABLE trials ADD COLUMN directives TEXT")
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")
     except sqlite3.DatabaseError as exc:

@@ -38,6 +38,15 @@ GRID_SPACE = {
     "depth": {"_type": "randint", "_value": [1, 6]},
     "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
 }
+#: MIXED_SPACE in the types Metis searches (NNI's: choice, randint, uniform, quniform).
+METIS_SPACE = {**MIXED_SPACE, "lr": {"_type": "uniform", "_value": [1e-4, 1e-1]}}
+#: A space of categorical decisions only (PPO's), NNI's classic NAS types among them.
+NAS_SPACE = {
+    "op": {"_type": "layer_choice", "_value": ["conv3", "conv5", "sepconv", "pool"]},
+    "inputs": {"_type": "input_choice", "_value": {"candidates": ["in0", "in1", "node0", "node1"], "n_chosen": 2}},
+    "act": {"_type": "choice", "_value": ["relu", "tanh", "sigmoid"]},
+    "width": {"_type": "choice", "_value": [16, 32, 64, 128]},
+}
 #: Batch's form of a space: one choice whose options are whole configurations, here 20 of MIXED_SPACE.
 BATCH_CONFIGS = [SearchSpace(MIXED_SPACE).sample(np.random.default_rng(i)) for i in range(20)]
 BATCH_SPACE = {"params": {"_type": "choice", "_value": BATCH_CONFIGS}}
@@ -51,6 +60,16 @@ def mixed_objective(params: dict[str, Any]) -> float:
         + ((params["units"] - 128) / 64) ** 2
         + (params["depth"] - 3) ** 2 / 4
         + (0.0 if params["act"] == "tanh" else 1.0)
+    )
+
+
+def nas_objective(params: dict[str, Any]) -> float:
+    """A cheap function of NAS_SPACE with interactions, minimum 0 at sepconv on node0+node1, tanh, 64."""
+    return (
+        (0.0 if params["op"] == "sepconv" else 1.0)
+        + (2 - sum(name.startswith("node") for name in params["inputs"])) * (1.5 if params["op"] == "pool" else 1.0)
+        + (0.0 if params["act"] == "tanh" else 0.5)
+        + abs(math.log2(params["width"]) - 6) / 2
     )
 
 
@@ -148,3 +167,21 @@ class TunerContract:
             tuner.observe(finished(number, params, self.objective(params)))
         [config] = tuner.suggest(1)
         assert tuner.space.contains(config)
+
+    def test_directives_belong_to_suggestions_and_come_back_with_the_trials(self):
+        """``directives(config)`` of each suggestion is None or a ``Directives``; observing the trials
+        with them (as a study does) keeps the tuner suggesting; a configuration it never suggested has none."""
+        from ..directives import Directives
+
+        tuner = self.make_tuner()
+        for number in range(self.n_trials):
+            suggestions = tuner.suggest(1)
+            if not suggestions:
+                break
+            directives = tuner.directives(suggestions[0])
+            assert directives is None or isinstance(directives, Directives)
+            assert directives is None or directives.budget is None or directives.budget > 0
+            trial = finished(number, suggestions[0], self.objective(suggestions[0]))
+            tuner.observe(trial.replace(directives=directives))
+        stranger = tuner.space.sample(np.random.default_rng(12345))
+        assert tuner.directives(stranger) is None

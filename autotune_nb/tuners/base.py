@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..class_args import require_optimize_mode
+from ..directives import Directives
 from ..errors import UnsupportedSpaceError
 from ..space import SearchSpace
 from ..trial import Trial, TrialState
@@ -86,6 +87,17 @@ class Tuner(abc.ABC):
 
     def _observe(self, trial: Trial) -> None:
         """Hook for tuners that update a model per observation."""
+
+    def directives(self, config: Mapping[str, Any]) -> Directives | None:
+        """The directives (budget, bracket/rung, generation, parent: ``directives.py``) of ``config``,
+        which this tuner has just suggested; the run loop asks once per suggestion. None (most tuners).
+        The trial carries them, so ``observe`` tells the tuner where each ended trial stood."""
+        return None
+
+    def checkpoints_needed(self) -> set[int] | None:
+        """The numbers of the ended trials whose checkpoint a later trial may start from; the study
+        deletes the other ended trials' checkpoint folders. None: this tuner uses no checkpoints."""
+        return None
 
     # --- helpers for subclasses ----------------------------------------------------------------
     @property

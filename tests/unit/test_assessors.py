@@ -10,6 +10,7 @@ from autotune_nb.assessors.median_stop import MedianStop
 from autotune_nb.errors import ConfigurationError
 from autotune_nb.testing.assessor_contract import (
     FULL_STEPS,
+    RUNNING_STEPS,
     AssessorContract,
     accuracy_curve,
     recorded_trial,
@@ -32,7 +33,7 @@ def history_of(*curves, state=TrialState.SUCCEEDED) -> list[Trial]:
 # ---------------------------------------------------------------- the contract, for every registered one
 
 #: What a registered assessor needs beyond optimize_mode to rule at the contract's RUNNING_STEPS reports.
-SETTINGS = {"Curvefitting": {"epoch_num": FULL_STEPS}}
+SETTINGS = {"Curvefitting": {"epoch_num": FULL_STEPS}, "ASHA": {"min_resource": RUNNING_STEPS}}
 
 
 class TestEveryRegisteredAssessor(AssessorContract):
@@ -58,6 +59,7 @@ def test_the_classes_are_the_package_s_attributes_imported_on_first_use():
     import autotune_nb.assessors as assessors
 
     assert (assessors.CurveFitting, assessors.MedianStop) == (CurveFitting, MedianStop)
+    assert assessors.ASHA is assessor_class("ASHA")
     with pytest.raises(AttributeError, match="Nope"):
         assessors.Nope
 
@@ -257,7 +259,7 @@ def test_curvefitting_flat_curve_is_predicted_flat():
 
 
 def test_available_assessors_are_nni_names():
-    assert available_assessors() == ["Curvefitting", "Medianstop"]
+    assert available_assessors() == ["ASHA", "Curvefitting", "Medianstop"]
 
 
 @pytest.mark.parametrize("name", ["Medianstop", "medianstop", "MEDIANSTOP", "MedianStop"])

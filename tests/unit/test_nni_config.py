@@ -210,7 +210,7 @@ def test_gpus_per_trial_without_gpu_ids_is_warned(tmp_path):
      "assessor: {name: Medianstop, classArgs: {optimize_mode: maximize}}",
      r"assessor.classArgs.optimize_mode 'maximize' conflicts with tuner.classArgs.optimize_mode 'minimize'"),
     ("tuner: {className: MyTuner, codeDirectory: .}", r"tuner.className: a custom tuner is not loaded"),
-    ("advisor: {name: BOHB}", r"advisor.name: unknown tuner 'BOHB'.*advisors \(Hyperband, BOHB\)"),
+    ("advisor: {name: Nope}", r"advisor.name: unknown tuner 'Nope'; valid names are .*BOHB.*Hyperband"),
     ("trainingService: {platform: local, gpuIndices: gpu0}", r"trainingService.gpuIndices: 'gpu0' is not a GPU id"),
     ("trainingService: {platform: local, maxTrialNumberPerGpu: 1.5}",
      r"trainingService.maxTrialNumberPerGpu must be an integer >= 1, got 1.5"),
@@ -221,6 +221,17 @@ def test_gpus_per_trial_without_gpu_ids_is_warned(tmp_path):
 def test_a_bad_value_is_refused_naming_the_field(tmp_path, text, message):
     with pytest.raises(ConfigurationError, match=message):
         read_nni_config(write(tmp_path, text + "\n"))
+
+
+@pytest.mark.parametrize("advisor", ["Hyperband", "BOHB"])
+def test_nni_s_advisors_are_tuners_of_that_name(tmp_path, advisor):
+    args = {"Hyperband": "{R: 27, eta: 3, exec_mode: serial, optimize_mode: maximize}",
+            "BOHB": "{min_budget: 1, max_budget: 27, eta: 3, optimize_mode: maximize}"}[advisor]
+    space = json.dumps({"x": {"_type": "uniform", "_value": [0, 1]}})
+    experiment = read_nni_config(write(tmp_path, f"searchSpace: {space}\nadvisor: {{name: {advisor}, classArgs: {args}}}\n"))
+    study = Study.from_nni_config(experiment, storage=None)
+    assert (study.config.tuner, study.direction) == (advisor, "maximize")
+    assert type(study.tuner).__name__ == f"{advisor}Tuner"
 
 
 def test_a_bad_search_space_names_the_file_and_field(tmp_path):

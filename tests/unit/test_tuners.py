@@ -311,7 +311,7 @@ def test_the_magic_s_help_lists_the_registries_without_loading_the_engines():
                                              check=True).stdout.split("\n", 2)
     assert loaded == "[]"
     tuners, assessors = json.loads(registries)
-    assert {"TPE", "GP", "GridSearch"} <= set(tuners) and set(assessors) == {"Curvefitting", "Medianstop"}
+    assert {"TPE", "GP", "GridSearch"} <= set(tuners) and set(assessors) == {"ASHA", "Curvefitting", "Medianstop"}
     doc = " ".join(doc.split())  # argparse wraps the help
     assert f"tuner name, case-insensitive: {', '.join(tuners)}" in doc
     assert f"early stopping by an assessor, case-insensitive: {', '.join(assessors)}" in doc
