@@ -27,6 +27,16 @@ class TrialStopped(AutotuneError):
     """
 
 
+class TrialFailure(AutotuneError):
+    """A trial's failure told in words rather than by a traceback (a trial command's exit status and
+    output): ``reason`` is the trial's one-line reason, ``details`` its error text."""
+
+    def __init__(self, reason: str, details: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
 class ReportFromThreadError(AutotuneError, RuntimeError):
     """``at.report`` was called from a thread whose trial cannot be told (a thread left over from an
     earlier trial, or any thread under a pool that runs several trials in one process)."""

@@ -11,7 +11,8 @@ file and the field (``config.yml: maxTrialNumber must be an integer >= 1, got 't
 cannot be honoured here (a remote training service, ``nniManagerIp``, an unknown field) is a
 ``NniConfigWarning`` naming it: never silence. NNI's bookkeeping fields with no meaning here
 (``authorName``, ``logLevel``, ``debug``, ...) are accepted silently; the trial command and code folder
-are kept (the cell, or the function given to ``run``, is the trial).
+are kept (for ``%%autotune --config`` the cell, or the function given to ``run``, is the trial;
+``nni_experiment.py`` runs the command itself).
 
 Example:
     >>> experiment = read_nni_config("config.yml")              # doctest: +SKIP
@@ -385,9 +386,8 @@ class _Reader:
         if role == "tuner":
             name = canonical_tuner_name(name)
         if not isinstance(name, str) or name.lower() not in {k.lower() for k in known}:
-            extra = "; NNI's advisors (Hyperband, BOHB) are not available" if field.endswith("advisor") else ""
             raise ConfigurationError(f"{self.owner}: {field}.{name_key}: unknown {role} {shown(name)}; valid "
-                                     f"names are {', '.join(known)} (case-insensitive){extra}")
+                                     f"names are {', '.join(known)} (case-insensitive)")
         args = section.pop("classArgs", None)
         if json_args and args is not None:
             args = self._json_text(args, f"{field}.classArgs")

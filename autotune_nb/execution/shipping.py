@@ -15,7 +15,7 @@ from typing import Callable
 
 import cloudpickle
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TrialFailure
 from ..vocabulary import OutcomeKind
 from .base import Outcome
 
@@ -61,7 +61,10 @@ def format_trial_error(exc: BaseException) -> str:
 
 def error_outcome(trial_number: int, exc: BaseException, context: str | None = None) -> Outcome:
     """An ERROR outcome for ``exc``: its traceback, and as reason the exception in one line, after
-    ``context`` where the error is not the trial's own (e.g. ``UNSENDABLE``)."""
+    ``context`` where the error is not the trial's own (e.g. ``UNSENDABLE``). A ``TrialFailure``
+    gives its own reason and error text."""
+    if isinstance(exc, TrialFailure) and context is None:
+        return Outcome(trial_number, OutcomeKind.ERROR, error=exc.details, reason=exc.reason)
     message = str(exc)
     reason = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return Outcome(trial_number, OutcomeKind.ERROR, error=format_trial_error(exc),

@@ -31,7 +31,7 @@ import autotune_nb
 
 from ..errors import SearchSpaceError
 from ..space import Distribution
-from .annotations import apply_annotations
+from ..nni_annotations import apply_annotations
 from .declarations import Declaration, declarations
 
 PARAMS_NAME = "__autotune_params__"

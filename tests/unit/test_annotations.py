@@ -8,7 +8,7 @@ import pytest
 
 from autotune_nb.errors import SearchSpaceError
 from autotune_nb.execution.context import run_with_reports
-from autotune_nb.notebook.annotations import search_space
+from autotune_nb.nni_annotations import annotate_file, search_space
 from autotune_nb.notebook.cell import compile_cell
 from autotune_nb.vocabulary import OutcomeKind
 
@@ -309,3 +309,16 @@ def test_strings_that_are_not_annotations_are_left_alone():
     "@nni.variable(...) in a string that does not start the statement" if x else None
     '''
     assert result(cell, {"x": 1}) == "@nni.variable(...) in a string that does not start the statement"
+
+
+def test_a_program_file_gets_its_parameters_after_its_docstring_and_errors_name_the_file():
+    source = '"""doc"""\nfrom __future__ import annotations\n"""@nni.variable(nni.choice(1, 2), name=depth)"""\ndepth = 0\n'
+    transformed, space = annotate_file(source, "pkg/main.py")
+    assert space == {"depth": {"_type": "choice", "_value": [1, 2]}}
+    assert transformed.splitlines()[:4] == ['"""doc"""', "from __future__ import annotations",
+                                           "import nni as __autotune_nni__",
+                                           "__autotune_params__ = __autotune_nni__.get_next_parameter()"]
+    assert "depth = __autotune_params__['depth']" in transformed
+    assert annotate_file("x = 1\n", "plain.py") is None
+    with pytest.raises(SearchSpaceError, match=r"^pkg/main.py line 2: @nni.variable needs name="):
+        annotate_file('import os\n"""@nni.variable(nni.choice(1, 2))"""\nx = 1\n', "pkg/main.py")

@@ -1,4 +1,5 @@
-"""NNI annotations in a ``%%autotune`` cell: strings that NNI reads as tuning instructions.
+"""NNI annotations in a ``%%autotune`` cell or a trial command's files (``useAnnotation``): strings
+that NNI reads as tuning instructions.
 
 An annotation is a statement that is only a string starting with ``@nni.`` (``'''@nni.variable(...)'''``),
 anywhere in the cell: top level, functions, methods, class bodies, loops, ``if``/``with``/``try``
@@ -40,8 +41,8 @@ import copy
 import dataclasses
 from typing import Any
 
-from ..errors import SearchSpaceError
-from ..space import DISTRIBUTIONS, Distribution, SearchSpace
+from .errors import SearchSpaceError
+from .space import DISTRIBUTIONS, Distribution, SearchSpace
 
 PREFIX = "@nni."
 #: The annotations NNI defines (``mutable_layers``, NNI's old NAS syntax, is not supported).
@@ -351,3 +352,36 @@ def search_space(source: str, *, first_line: int = 1) -> dict[str, dict]:
     tree = ast.parse(source)
     ast.increment_lineno(tree, first_line - 1)
     return apply_annotations(tree.body, "__autotune_params__").to_nni()
+
+
+#: The module-level name an annotated program file reads its trial's parameters from.
+FILE_PARAMS_NAME = "__autotune_params__"
+
+
+def annotate_file(source: str, filename: str) -> tuple[str, dict[str, dict]] | None:
+    """A program file of a trial command (``useAnnotation``), its annotations applied: the new source
+    and the annotations' NNI search space; None for a file without annotations.
+
+    The new source fetches the trial's parameters once, where the file's imports begin (after its
+    docstring and ``from __future__`` imports): ``import nni`` is NNI's trial API there. Errors name
+    the file and its line.
+    """
+    tree = ast.parse(source, filename=filename)
+    if not any(is_annotation(node) for node in ast.walk(tree)):
+        return None
+    try:
+        annotations = apply_annotations(tree.body, FILE_PARAMS_NAME)
+    except SearchSpaceError as exc:
+        raise SearchSpaceError(str(exc).replace("cell line", f"{filename} line")) from None
+    body = annotations.body
+    start = 1 if body and _is_docstring(body[0]) else 0
+    while start < len(body) and isinstance(body[start], ast.ImportFrom) and body[start].module == "__future__":
+        start += 1
+    fetch = ast.parse(f"import nni as __autotune_nni__\n{FILE_PARAMS_NAME} = __autotune_nni__.get_next_parameter()").body
+    module = ast.Module(body[:start] + fetch + body[start:], type_ignores=[])
+    return ast.unparse(ast.fix_missing_locations(module)), annotations.to_nni()
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(
+        statement.value.value, str)
