@@ -4,7 +4,8 @@ Each value is checked up front (before any trial starts) and written to a study 
 arrays as ``.npy`` files that workers open as read-only memory maps (no copy per worker, none per
 trial), everything else in one cloudpickle file (functions and classes defined in the notebook travel
 by value). ``CellTrial`` is the picklable trial function: it carries only the compiled program and the
-folder's path, and loads the namespace on its first call in each worker.
+folder's path, and loads the namespace on its first call in each worker. For workers that cannot read
+this machine's folder (a Dask cluster), ``CellTrial.self_contained()`` carries the files' bytes instead.
 """
 
 from __future__ import annotations
@@ -69,13 +70,34 @@ def capture(names: tuple[str, ...], user_ns: Mapping[str, Any], folder: str) -> 
     return layout
 
 
-def load(folder: str, layout: Mapping[str, str]) -> dict[str, Any]:
-    """The captured namespace, arrays as read-only memory maps."""
-    with open(os.path.join(folder, _PICKLE_FILE), "rb") as f:
+def _file_names(layout: Mapping[str, str]) -> list[str]:
+    return [_PICKLE_FILE] + [f"{name}.npy" for name, kind in layout.items() if kind == "mmap"]
+
+
+def read_files(folder: str, layout: Mapping[str, str]) -> dict[str, bytes]:
+    """The bytes of every file ``capture`` wrote, by file name."""
+    files = {}
+    for file_name in _file_names(layout):
+        with open(os.path.join(folder, file_name), "rb") as f:
+            files[file_name] = f.read()
+    return files
+
+
+def load(folder: str, layout: Mapping[str, str], files: Mapping[str, bytes] | None = None) -> dict[str, Any]:
+    """The captured namespace, arrays as read-only memory maps of the folder's files; from ``files``
+    (``read_files``) when given, arrays as read-only copies in memory."""
+    def opened(file_name: str):
+        return io.BytesIO(files[file_name]) if files is not None else open(os.path.join(folder, file_name), "rb")
+
+    with opened(_PICKLE_FILE) as f:
         namespace = {name: pickle.loads(blob) for name, blob in pickle.load(f).items()}
     for name, kind in layout.items():
         if kind == "mmap":
-            namespace[name] = np.load(os.path.join(folder, f"{name}.npy"), mmap_mode="r")
+            if files is None:
+                namespace[name] = np.load(os.path.join(folder, f"{name}.npy"), mmap_mode="r")
+            else:
+                namespace[name] = np.load(opened(f"{name}.npy"), allow_pickle=False)
+                namespace[name].setflags(write=False)
     return namespace
 
 
@@ -90,6 +112,7 @@ class CellTrial:
         self.folder = folder
         self.layout = dict(layout)
         self.cell_text = cell_text
+        self.files: dict[str, bytes] | None = None  # the folder's files, in a self-contained copy
         self._function = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -97,8 +120,16 @@ class CellTrial:
         state["_function"] = None
         return state
 
+    def self_contained(self) -> "CellTrial":
+        """A copy that carries the captured files' bytes, for workers that cannot read this machine's
+        folder (a Dask cluster): it is pickled once per study and loads from memory, not from the folder."""
+        copy = CellTrial(self.program, self.folder, self.layout, self.cell_text)
+        copy.files = read_files(self.folder, self.layout)
+        return copy
+
     def _load(self):
-        namespace = load(self.folder, self.layout)
+        namespace = load(self.folder, self.layout, self.files)
+        self.files = None  # loaded: the copy in the namespace is the one kept
         # Tracebacks of trial errors show the cell's own lines.
         lines = self.cell_text.splitlines(keepends=True)
         linecache.cache[self.program.filename] = (len(self.cell_text), None, lines, self.program.filename)

@@ -192,7 +192,8 @@ def test_a_killed_worker_fails_only_its_trial_and_the_study_goes_on(client):
     assert all(t.state == TrialState.SUCCEEDED for t in others)
 
 
-def test_more_slots_than_cluster_threads_queue_on_the_cluster_and_an_own_client_is_closed(cluster):
+def test_more_slots_than_cluster_threads_queue_on_the_cluster_and_an_own_client_is_closed(cluster, client):
+    # ``client`` waits for both workers: the one an earlier test killed may still be restarting.
     pool = DaskPool(cluster.scheduler_address, concurrency=3)
     studies = [run_scripted(sleeps(0.3, 3), pool) for _ in range(2)]  # one pool serves two studies
 
