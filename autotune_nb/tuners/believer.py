@@ -16,10 +16,14 @@ poor, as they most likely will, and the next suggestions are chosen as if those 
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import linalg, special, stats
+from typing import TYPE_CHECKING
 
-from ._gp import Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas
+import numpy as np
+
+# scipy and _gp (scipy.linalg, scipy.optimize) are imported at the first prediction, not here: every
+# TPE study makes a LossBeliever, and most start-ups would otherwise pay ~0.5 s for a GP not yet used.
+if TYPE_CHECKING:
+    from ._gp import Posterior
 
 MAX_POINTS = 256
 REFIT_GROWTH = 1.1
@@ -46,11 +50,15 @@ class LossBeliever:
         GP cannot be fitted (the caller falls back to a constant lie)."""
         if len(losses) < MIN_POINTS:
             return None
+        from scipy import special
+
+        from ._gp import single_threaded_blas
+
         try:
             with single_threaded_blas():
                 posterior = self._condition(points, losses)
                 mean, _ = posterior.predict(queries)
-        except (linalg.LinAlgError, ValueError):
+        except (np.linalg.LinAlgError, ValueError):  # scipy.linalg raises numpy's LinAlgError
             return None
         if not np.all(np.isfinite(mean)):
             return None
@@ -60,6 +68,10 @@ class LossBeliever:
         """The GP given every finished point (or MAX_POINTS of them); refitted when they have grown."""
         if self._posterior is not None and self._posterior[0] == len(losses):
             return self._posterior[1]
+        from scipy import special, stats
+
+        from ._gp import Hyperparameters, Posterior, fit_hyperparameters
+
         scores = special.ndtri((stats.rankdata(losses) - 0.5) / len(losses))
         keep = _kept(losses)
         x, y = points[keep], scores[keep]
