@@ -8,6 +8,10 @@ refresh. Refreshes are at least ``refresh_interval`` apart (2 a second by defaul
 always follows the last event, and while trials run a heartbeat refresh once a second moves the
 clock (elapsed time, ETA). ``finish()`` stops the timers and draws the final state.
 
+Refreshes run on those timer threads, never on the kernel's event loop: ipykernel sends a widget
+message from any thread through its iopub thread, so the dashboard stays live while another cell
+keeps the kernel busy (``tests/browser/test_dashboard_drive.py``).
+
 No widget is made per trial: the table is one HTML widget of the top rows, each chart a fixed set
 of marks whose arrays are replaced, and the chart data are capped (``charts.build``).
 
@@ -35,10 +39,12 @@ import numpy as np
 
 from ..trial import TrialState
 from ..views import charts
-from ..views.charts import FINISHED_STATES, STATE_COLORS, format_duration, state_label
+from ..views.charts import FINISHED_STATES, format_duration, state_label
+from ..views.palette import BEST_LINE, RESULT, STATE_COLORS
 from ..views.static import best_html, counts_html, failures_table_html, header_html, legend_html, trials_table_html
 from ..views.study_view import StudyView
-from ..vocabulary import Direction, StudyState
+from ..vocabulary import StudyState
+from .dashboard_views import AnalysisViews, ParallelView
 
 if TYPE_CHECKING:
     from ..study import TrialEvent
@@ -51,17 +57,19 @@ _BAR_STYLES = {
 }
 _NO_SELECTION = ("choose a failed trial", -1)
 _BLOCKING_NOTE = (
-    "This cell blocks the kernel while the study runs: interrupt the kernel (■, or I I) to stop it. "
-    "The Stop button acts on studies run with --background."
+    "This kernel handles no click while the cell runs (it needs ipykernel 7): interrupt the kernel "
+    "(■, or I I) to stop the study, or run it with --background."
 )
 
 
 def dashboard(study: StudyView, total: int | None = None) -> "Dashboard":
-    """A dashboard of ``study`` as it stands: following it while it runs, else drawing the state its
-    last run ended in. ``total``: the trials the run makes, for the progress bar and the ETA
-    (default: the trials it has). ``at.dashboard(study)``; ``%autotune show NAME`` displays one."""
+    """A dashboard of ``study`` as it stands: following it while it runs, or until its first run ends
+    if it has never run (shown in one plain cell, run in the next, in the same cell or from a thread),
+    else drawing the state its last run ended in. ``total``: the trials the run makes, for the
+    progress bar and the ETA (default: the trials it has). ``at.dashboard(study)``; ``%autotune show
+    NAME`` displays one."""
     view = Dashboard(study, total=total or len(study.trials) or None)
-    if study.state == StudyState.RUNNING:
+    if study.state in (None, StudyState.RUNNING):
         return view.attach()
     view.finish()
     return view
@@ -74,9 +82,9 @@ class Dashboard:
         study: the study to show.
         total: the number of trials the run will make (``max_trials``), for the progress bar and
             the ETA; None when unknown.
-        stop: what the Stop button calls (``study.stop`` of a study run from a background thread);
-            None disables it: in a blocking cell the kernel's interrupt is the way to stop, and the
-            dashboard says so.
+        stop: what the Stop button calls (``study.stop``; the magic gives it for a background run,
+            and for a blocking cell where ``cell_wait`` hears clicks while it runs); None disables
+            it: the kernel's interrupt is then the way to stop, and the dashboard says so.
         refresh_interval: the shortest time between two refreshes, in seconds.
         export_dir: where the Export button writes; the kernel's working folder (the notebook's
             folder under Jupyter) when None.
@@ -234,7 +242,8 @@ class Dashboard:
         self._draw_header(data.progress)
         self._draw_results(data.results)
         self._draw_curves(data.curves)
-        self._draw_parallel(data.parallel)
+        self._parallel.draw(data.parallel, self._set_arrays)
+        self._analysis.draw(data.columns, final=self._finished)
         self._draw_tables(data)
 
     def _draw_header(self, progress: charts.Progress) -> None:
@@ -263,19 +272,10 @@ class Dashboard:
         if steps.shape == (1, 1):  # bqplot squeezes (1, 1) to a scalar, which Lines refuses: pad a NaN step
             steps, values = (np.pad(a, ((0, 0), (0, 1)), constant_values=np.nan) for a in (steps, values))
         self._set_arrays(self._curve_lines, x=steps, y=values)
-        self._curve_lines.colors = [STATE_COLORS[state] for state in chart.states] or ["#4e79a7"]
+        self._curve_lines.colors = [STATE_COLORS[state] for state in chart.states] or [RESULT]
         self._set_arrays(self._stopped_marks, x=chart.stopped_steps, y=chart.stopped_values)
         self._curves_figure.title = f"Intermediate results (latest {len(chart.numbers)} trials)"
-
-    def _draw_parallel(self, chart: charts.ParallelChart) -> None:
-        self._set_arrays(self._parallel_lines, y=chart.coordinates, color=chart.values)
-        if chart.value_range is not None:
-            # An explicit colour domain: bqplot's ColorAxis does not draw (nor lets the lines draw)
-            # while the domain comes from data that were once empty.
-            low, high = chart.value_range
-            pad = 0.0 if high > low else abs(low) * 0.05 or 1.0
-            self._parallel_colors.min, self._parallel_colors.max = low - pad, high + pad
-        self._parallel_figure.title = f"Hyperparameters and result (best {len(chart.values)} trials)"
+        self._curves_figure.layout.display = None if chart.total else "none"  # no trial reports: nothing to show
 
     def _draw_tables(self, data: charts.DashboardData) -> None:
         parts = []
@@ -332,6 +332,8 @@ class Dashboard:
             return
         trial = next((t for t in self.study.trials if t.number == number), None)
         text = (trial.error or trial.reason or "no traceback was recorded") if trial else "unknown trial"
+        if trial is not None and trial.log_path:  # a trial command: its error holds the output's last lines
+            text += f"\n\nfull output: {trial.log_path}"
         self._traceback.value = f"<pre>{html.escape(text)}</pre>"
 
     # --- layout ------------------------------------------------------------------------------------
@@ -355,14 +357,16 @@ class Dashboard:
         self._note = widgets.HTML("" if stoppable else html.escape(_BLOCKING_NOTE)).add_class("autotune-note")
         self._results_figure = self._make_results_figure()
         self._curves_figure = self._make_curves_figure()
-        self._parallel_figure = self._make_parallel_figure()
+        self._parallel = ParallelView(self.study.space, self.study.config.direction)
+        self._analysis = AnalysisViews(self.study.space, self.study.config.direction, self._encoder)
         self._root = widgets.VBox([
             self._header,
             widgets.HBox([self._progress, self._status]),
             self._best,
             widgets.HBox([self._results_figure, self._curves_figure]),
             widgets.HTML(legend_html((TrialState.RUNNING, *FINISHED_STATES))).add_class("autotune-legend"),
-            self._parallel_figure,
+            self._parallel.figure,
+            self._analysis.widget,
             self._table,
             self._failed_select,
             self._traceback,
@@ -371,12 +375,13 @@ class Dashboard:
         self._synced = [
             self._header, self._progress, self._status, self._best, self._table,
             self._failed_select, self._failed_select.layout, *self._state_marks.values(), self._best_line,
-            self._curve_lines, self._stopped_marks, self._curves_figure, self._parallel_lines,
-            self._parallel_colors, self._parallel_figure,
+            self._curve_lines, self._stopped_marks, self._curves_figure, self._curves_figure.layout,
+            *self._parallel.synced, *self._analysis.synced,
         ]
 
     @staticmethod
     def _figure(title: str, marks: list, axes: list, css_class: str, width: str) -> bqplot.Figure:
+        """A chart with its title; its title and axis labels are SVG text, which screen readers read."""
         figure = bqplot.Figure(
             title=title, marks=marks, axes=axes, animation_duration=0,
             fig_margin=dict(top=40, bottom=40, left=60, right=30),
@@ -391,7 +396,7 @@ class Dashboard:
                                   labels=[state_label(state)])
             for state in FINISHED_STATES
         }
-        self._best_line = bqplot.Lines(x=[], y=[], scales=scales, colors=["#222222"], interpolation="step-after",
+        self._best_line = bqplot.Lines(x=[], y=[], scales=scales, colors=[BEST_LINE], interpolation="step-after",
                                        labels=["best so far"])
         axes = [bqplot.Axis(scale=scales["x"], label="trial", tick_format="d"),
                 bqplot.Axis(scale=scales["y"], side="left", label="result")]
@@ -409,32 +414,6 @@ class Dashboard:
                 bqplot.Axis(scale=scales["y"], side="left", label="intermediate result")]
         return self._figure("Intermediate results", [self._curve_lines, self._stopped_marks], axes,
                             "autotune-curves-chart", "50%")
-
-    def _make_parallel_figure(self) -> bqplot.Figure:
-        """bqplot has no parallel-coordinates mark: one Lines mark, one line per trial over axes at
-        x = 0, 1, ..., each axis a unit-cube coordinate, coloured by the result."""
-        labels = [dim.key for dim in self.study.space.dimensions] + ["result"]
-        positions = np.arange(len(labels), dtype=float)
-        scales = {"x": bqplot.LinearScale(min=-0.1, max=positions[-1] + 0.1),
-                  "y": bqplot.LinearScale(min=0.0, max=1.0)}
-        # The best results are bright: the scale runs the other way when lower is better.
-        color = bqplot.ColorScale(scheme="viridis", reverse=Direction(self.study.config.direction).sign < 0,
-                                  min=0.0, max=1.0)
-        self._parallel_colors = color
-        guides = bqplot.Lines(x=np.repeat(positions[:, None], 2, axis=1), y=np.tile([0.0, 1.0], (len(labels), 1)),
-                              scales=scales, colors=["#bbbbbb"], stroke_width=1)
-        self._parallel_lines = bqplot.Lines(x=positions, y=[], color=[], scales={**scales, "color": color},
-                                            stroke_width=1, opacities=[0.7])
-        axes = [
-            bqplot.Axis(scale=scales["x"], tick_values=positions,
-                        tick_labels={str(i): label for i, label in enumerate(labels)}),
-            bqplot.Axis(scale=scales["y"], side="left", tick_values=[0.0, 0.5, 1.0], label="unit scale"),
-            bqplot.ColorAxis(scale=color, side="right", label="result", num_ticks=3, tick_format=".3g"),
-        ]
-        figure = self._figure("Hyperparameters and result", [guides, self._parallel_lines], axes,
-                              "autotune-parallel-chart", "100%")
-        figure.fig_margin = dict(top=40, bottom=40, left=60, right=90)  # room for the colour axis
-        return figure
 
 
 def export_path(study_name: str, folder: str | None = None) -> str:

@@ -18,8 +18,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..space import SearchSpace
+from ..space.bounded import RandInt
+from ..space.choices import Choice
+from ..space.distribution import Distribution
 from ..trial import Trial, TrialState
 from ..vocabulary import Direction
+from .lineage import lineage_label
 
 #: The states a finished trial can end in, in the order the charts list them.
 FINISHED_STATES = (
@@ -29,16 +33,6 @@ FINISHED_STATES = (
     TrialState.CANCELED,
     TrialState.TIMEOUT,
 )
-
-STATE_COLORS = {
-    TrialState.WAITING: "#bab0ac",
-    TrialState.RUNNING: "#59a14f",
-    TrialState.SUCCEEDED: "#4e79a7",
-    TrialState.EARLY_STOPPED: "#f28e2b",
-    TrialState.FAILED: "#e15759",
-    TrialState.CANCELED: "#9c9c9c",
-    TrialState.TIMEOUT: "#b07aa1",
-}
 
 _STATE_CODES = {state: code for code, state in enumerate(TrialState)}
 
@@ -106,20 +100,55 @@ class CurvesChart:
 
 
 @dataclasses.dataclass(frozen=True)
-class ParallelChart:
-    """Parallel coordinates: one line per succeeded trial (the best ``max_lines``, the best drawn
-    last), over one axis per search-space dimension plus the result axis.
+class Axis:
+    """An axis in the parameter's own units over the [0, 1] coordinate a chart draws on.
 
-    ``coordinates[i, j]`` is trial i's unit-cube coordinate on axis j (``SearchSpace.encode``: log
-    axes are warped, a choice sits at the centre of its option's cell, an inactive nested
-    dimension is NaN), and the result axis is scaled to [0, 1] over ``value_range``.
+    Parameters sit at their unit-cube coordinate (``SearchSpace.encode``), so ``scale`` says what the
+    ticks look like: "linear" (evenly spaced values), "log" (a log type: powers of ten evenly
+    spaced), "category" (a choice: one tick per option, labelled by it), "quantile" (a normal
+    type: values at their distribution's quantile). ``ticks`` are the positions on [0, 1] of the
+    values ``tick_labels`` name.
     """
 
-    labels: tuple[str, ...]
+    label: str
+    scale: str
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelChart:
+    """Parallel coordinates: one line per succeeded trial (the best ``max_lines``, the best drawn
+    last), over one ``Axis`` per search-space dimension plus the result axis.
+
+    ``coordinates[i, j]`` is trial i's position on axis j: its unit-cube coordinate (NaN where a
+    nested dimension is inactive); the result is placed linearly over ``value_range``, and each
+    axis's ticks label the positions in that axis's own units.
+    """
+
+    axes: tuple[Axis, ...]
     coordinates: np.ndarray
     values: np.ndarray
     numbers: np.ndarray
     value_range: tuple[float, float] | None
+    total: int
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(axis.label for axis in self.axes)
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceChart:
+    """The result against each parameter, for the succeeded trials with a finite result (about
+    ``max_points`` of them at most: ``sample_by_number``): ``coordinates[i, j]`` is trial i's position on ``axes[j]`` (as in
+    ``ParallelChart``; NaN where inactive), ``values`` the results. ``total``: the trials that
+    qualified."""
+
+    axes: tuple[Axis, ...]
+    coordinates: np.ndarray
+    values: np.ndarray
+    numbers: np.ndarray
     total: int
 
 
@@ -134,10 +163,12 @@ class TrialRow:
     duration: float | None
     gpu: str | None
     error: str | None
+    lineage: str = ""  # budget, bracket/rung or generation, parent: views/lineage.py
 
 
 @dataclasses.dataclass(frozen=True)
 class DashboardData:
+    columns: "Columns"  # the snapshot the records come from, for views computed on their own schedule
     progress: Progress
     results: ResultsChart
     curves: CurvesChart
@@ -176,7 +207,7 @@ def columns_of(trials: Sequence[Trial]) -> Columns:
     return Columns(ordered, numbers, states, values, plotted)
 
 
-def _ranked(columns: Columns, direction: Direction | str) -> np.ndarray:
+def ranked(columns: Columns, direction: Direction | str) -> np.ndarray:
     """Indices of the succeeded trials with a result, best first (ties: the lower trial number)."""
     candidates = np.flatnonzero(columns.mask(TrialState.SUCCEEDED) & ~np.isnan(columns.values))
     order = np.argsort(-Direction(direction).sign * columns.values[candidates], kind="stable")
@@ -196,8 +227,8 @@ def progress(columns: Columns, direction: Direction | str, total: int | None, no
     eta = None
     if total is not None and 0 < done < total and elapsed > 0:
         eta = elapsed / done * (total - done)
-    ranked = _ranked(columns, direction)
-    best = columns.trials[ranked[0]] if len(ranked) else None
+    order = ranked(columns, direction)
+    best = columns.trials[order[0]] if len(order) else None
     return Progress(counts, done, total, elapsed, eta, best)
 
 
@@ -264,12 +295,11 @@ class CachedEncoder:
 def parallel_chart(columns: Columns, direction: Direction | str, space: SearchSpace, max_lines: int = 500,
                    encoder: CachedEncoder | None = None) -> ParallelChart:
     encode = encoder or CachedEncoder(space)
-    labels = tuple(dim.key for dim in space.dimensions) + ("result",)
-    ranked = _ranked(columns, direction)
-    ranked = ranked[np.isfinite(columns.values[ranked])]
-    shown = ranked[:max_lines][::-1]  # the best drawn last, on top
+    order = ranked(columns, direction)
+    order = order[np.isfinite(columns.values[order])]
+    shown = order[:max_lines][::-1]  # the best drawn last, on top
     values = columns.values[shown]
-    coordinates = np.empty((len(shown), len(labels)))
+    coordinates = np.empty((len(shown), len(space.dimensions) + 1))
     for row, index in enumerate(shown):
         coordinates[row, :-1] = encode(columns.trials[index])
     value_range = None
@@ -277,16 +307,99 @@ def parallel_chart(columns: Columns, direction: Direction | str, space: SearchSp
         low, high = float(values.min()), float(values.max())
         value_range = (low, high)
         coordinates[:, -1] = (values - low) / (high - low) if high > low else 0.5
-    return ParallelChart(labels, coordinates, values, columns.numbers[shown], value_range, len(ranked))
+    axes = (*space_axes(space), result_axis(value_range))
+    return ParallelChart(axes, coordinates, values, columns.numbers[shown], value_range, len(order))
+
+
+def slice_chart(columns: Columns, space: SearchSpace, max_points: int = 1000,
+                encoder: CachedEncoder | None = None) -> SliceChart:
+    encode = encoder or CachedEncoder(space)
+    kept = np.flatnonzero(columns.mask(TrialState.SUCCEEDED) & np.isfinite(columns.values))
+    shown = sample_by_number(columns, kept, max_points)
+    coordinates = np.empty((len(shown), len(space.dimensions)))
+    for row, index in enumerate(shown):
+        coordinates[row] = encode(columns.trials[index])
+    return SliceChart(space_axes(space), coordinates, columns.values[shown], columns.numbers[shown], len(kept))
+
+
+def sample_by_number(columns: Columns, indices: np.ndarray, limit: int) -> np.ndarray:
+    """``indices`` (of ``columns``), or beyond ``limit`` those of trials whose number is a multiple
+    of the smallest power of two that leaves at most about ``limit``. As a study grows, the sample
+    only loses trials: a view that encodes its trials encodes each once."""
+    if len(indices) <= limit:
+        return indices
+    stride = 2 ** math.ceil(math.log2(len(indices) / limit))
+    return indices[columns.numbers[indices] % stride == 0]
+
+
+# --- axes in the parameters' own units -------------------------------------------------------------
+#: NNI's unbounded types, whose axes show the values between the quantiles ``_SHOWN_QUANTILES``.
+_UNBOUNDED = frozenset({"normal", "qnormal", "lognormal", "qlognormal"})
+_SHOWN_QUANTILES = (0.02, 0.98)
+
+
+def space_axes(space: SearchSpace) -> tuple[Axis, ...]:
+    """One axis per dimension of ``space``, in its order."""
+    return tuple(dimension_axis(dim.key, dim.distribution) for dim in space.dimensions)
+
+
+def dimension_axis(label: str, dist: Distribution) -> Axis:
+    if isinstance(dist, Choice):
+        count = len(dist.options)
+        options = [dist.option_label(i) for i in range(count)]
+        return Axis(label, "category", tuple(dist.to_unit(o) for o in options), tuple(map(format_value, options)))
+    unbounded = dist.type_name in _UNBOUNDED
+    low, high = (float(dist.from_unit(u)) for u in (_SHOWN_QUANTILES if unbounded else (0.0, 1.0)))
+    integral = isinstance(dist, RandInt)
+    values = log_ticks(low, high) if dist.log else linear_ticks(low, high, integral=integral)
+    scale = "quantile" if unbounded else "log" if dist.log else "linear"
+    return Axis(label, scale, tuple(float(dist.to_unit(int(v) if integral else v)) for v in values),
+                tuple(format_value(int(v) if integral else v) for v in values))
+
+
+def result_axis(value_range: tuple[float, float] | None) -> Axis:
+    """The result axis of the parallel coordinates: linear over ``value_range``."""
+    if value_range is None:
+        return Axis("result", "linear", (), ())
+    low, high = value_range
+    if high <= low:
+        return Axis("result", "linear", (0.5,), (format_value(low),))
+    values = linear_ticks(low, high)
+    return Axis("result", "linear", tuple((v - low) / (high - low) for v in values),
+                tuple(format_value(v) for v in values))
+
+
+def linear_ticks(low: float, high: float, count: int = 5, integral: bool = False) -> list[float]:
+    """About ``count`` round values (1, 2 or 5 times a power of ten apart) in [low, high]; a whole
+    step for ``integral`` axes."""
+    if not high > low:
+        return [low]
+    raw = (high - low) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(step, 1.0) if integral else step
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    return [float(np.round(k * step, 12)) for k in range(first, last + 1)]
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """The powers of ten in [low, high]; 1, 2 and 5 times them where that gives fewer than two."""
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    decades = [10.0 ** k for k in range(first, last + 1)]
+    if len(decades) >= 2:
+        return decades
+    steps = [m * 10.0 ** k for k in range(first - 1, last + 1) for m in (1, 2, 5)]
+    within = [v for v in steps if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)]
+    return within if len(within) >= 2 else linear_ticks(low, high)
 
 
 def _row(trial: Trial) -> TrialRow:
     return TrialRow(trial.number, trial.state, trial.value, trial.params, trial.duration, trial.gpu,
-                    error_summary(trial))
+                    error_summary(trial), lineage_label(trial.directives))
 
 
 def top_trials(columns: Columns, direction: Direction | str, n: int = 10) -> tuple[TrialRow, ...]:
-    return tuple(_row(columns.trials[i]) for i in _ranked(columns, direction)[:n])
+    return tuple(_row(columns.trials[i]) for i in ranked(columns, direction)[:n])
 
 
 def latest_failures(columns: Columns, n: int = 5) -> tuple[TrialRow, ...]:
@@ -312,6 +425,7 @@ def build(
     to every call to keep a refresh from re-encoding the trials drawn before."""
     columns = columns_of(trials)
     return DashboardData(
+        columns=columns,
         progress=progress(columns, direction, total, now),
         results=results_chart(columns, direction),
         curves=curves_chart(columns, max_curves),

@@ -29,10 +29,13 @@ import numpy as np
 
 from ..export import study_to_document
 from ..config import StudyConfig
+from ..space import SearchSpace
 from ..trial import Trial, TrialState
 from ..vocabulary import Direction, StudyState
 from . import charts
-from .charts import FINISHED_STATES, STATE_COLORS, TrialRow, format_duration, format_value, state_label
+from .importance import MIN_TRIALS, Importance, importance_of
+from .charts import FINISHED_STATES, TrialRow, format_duration, format_value, state_label
+from .palette import BEST_LINE, RESULT, STATE_COLORS
 
 MIME_TYPE = "application/vnd.autotune.study+json"
 
@@ -113,7 +116,10 @@ def _document(config: StudyConfig, summary: charts.Progress, shown: Sequence[Tri
 
 def _html(config: StudyConfig, columns: charts.Columns, summary: charts.Progress, shown: Sequence[Trial],
           state: StudyState | None, top_n: int) -> str:
-    results = charts.results_chart(charts.columns_of(shown), config.direction)
+    shown_columns = charts.columns_of(shown)
+    results = charts.results_chart(shown_columns, config.direction)
+    space = SearchSpace(config.space)
+    scores = importance_of(columns, config.direction, space)
     rows = charts.top_trials(columns, config.direction, top_n)
     failures = charts.latest_failures(columns, 5)
     note = shown_note(config, len(shown), len(columns.trials))
@@ -125,12 +131,28 @@ def _html(config: StudyConfig, columns: charts.Columns, summary: charts.Progress
         best_html(summary.best, config.direction),
         results_svg(results, title=f"{config.name}: result per trial"),
         legend_html(),
+        *(_analysis_html(config, shown_columns, space, scores) if rows else ()),
         f"<h4>Top {len(rows)} trials</h4>" if rows else "<p>No trial succeeded.</p>",
         trials_table_html(rows, list(config.space)) if rows else "",
         "<h4>Latest failures</h4>" + failures_table_html(failures) if failures else "",
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
+
+
+def _analysis_html(config: StudyConfig, shown: charts.Columns, space: SearchSpace,
+                   scores: Importance | None) -> tuple[str, ...]:
+    """Which setting matters: importance (of the whole study), parallel coordinates and slices (of
+    the trials shown)."""
+    parallel = charts.parallel_chart(shown, config.direction, space)
+    slices = charts.slice_chart(shown, space)
+    return (
+        importance_html(scores),
+        f"<h4>Hyperparameters and result (best {len(parallel.values)} trials shown)</h4>",
+        parallel_svg(parallel, title=f"{config.name}: parameters and result of each trial"),
+        f"<h4>Result per parameter value ({len(slices.values)} trials shown)</h4>",
+        slices_svg(slices, scores.names if scores else None),
+    )
 
 
 # --- pieces shared with the dashboard --------------------------------------------------------------
@@ -167,13 +189,17 @@ def best_html(best: Trial | None, direction: Direction | str) -> str:
 
 
 def trials_table_html(rows: Sequence[TrialRow], param_names: Sequence[str]) -> str:
-    """The top trials: number, result, one column per top-level parameter, state, duration, GPU."""
-    head = "".join(f"<th>{_esc(name)}</th>" for name in ["#", "result", *param_names, "state", "duration", "GPU"])
+    """The top trials: number, result, one column per top-level parameter, state, duration, GPU, and
+    where the tuner gave directives, each trial's schedule and parent ("lineage": views/lineage.py)."""
+    lineage = any(row.lineage for row in rows)
+    names = ["#", "result", *param_names, "state", "duration", "GPU", *(["lineage"] if lineage else [])]
+    head = "".join(f"<th>{_esc(name)}</th>" for name in names)
     body = []
     for row in rows:
         cells = [str(row.number), "" if row.value is None else format_value(row.value)]
         cells += [format_value(row.params[name]) if name in row.params else "" for name in param_names]
         cells += [state_label(row.state), format_duration(row.duration), row.gpu or ""]
+        cells += [row.lineage] if lineage else []
         body.append("<tr>" + "".join(f"<td>{_esc(cell)}</td>" for cell in cells) + "</tr>")
     return f'<table class="autotune-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -190,7 +216,7 @@ def failures_table_html(rows: Sequence[TrialRow]) -> str:
 
 def legend_html(states: Sequence[TrialState] = FINISHED_STATES) -> str:
     """The charts' colours: one entry per state, and the best-so-far line."""
-    items = [(state_label(s), STATE_COLORS[s]) for s in states] + [("best so far", "#222222")]
+    items = [(state_label(s), STATE_COLORS[s]) for s in states] + [("best so far", BEST_LINE)]
     return '<div class="autotune-legend">' + " ".join(
         f'<span style="color:{color}">■</span> {_esc(label)}' for label, color in items
     ) + "</div>"
@@ -226,7 +252,8 @@ def results_svg(chart: charts.ResultsChart, title: str) -> str:
 
     parts = [
         f'<svg class="autotune-chart" xmlns="http://www.w3.org/2000/svg" width="{_SVG_WIDTH}" '
-        f'height="{_SVG_HEIGHT}" viewBox="0 0 {_SVG_WIDTH} {_SVG_HEIGHT}" role="img">',
+        f'height="{_SVG_HEIGHT}" viewBox="0 0 {_SVG_WIDTH} {_SVG_HEIGHT}" role="img" '
+        f'aria-label="{_esc(title)}: trial number across, result up">',
         f"<title>{_esc(title)}</title>",
         f'<rect x="{_MARGIN_LEFT}" y="{_MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
         'fill="none" stroke="#cccccc"/>',
@@ -241,7 +268,7 @@ def results_svg(chart: charts.ResultsChart, title: str) -> str:
     if len(chart.best_numbers):
         parts.append(
             f'<polyline class="autotune-best-line" points="{_step_points(px(chart.best_numbers), py(chart.best_values))}" '
-            'fill="none" stroke="#222222" stroke-width="1.5"/>'
+            f'fill="none" stroke="{BEST_LINE}" stroke-width="1.5"/>'
         )
     if len(xs):
         parts += _axis_labels(xs, ys, px, py)
@@ -261,10 +288,106 @@ def _axis_labels(xs: np.ndarray, ys: np.ndarray, px, py) -> list[str]:
     """The lowest and highest result and trial number, written where they sit on the axes."""
     bottom = _SVG_HEIGHT - _MARGIN_BOTTOM
     style = 'font-size="11" fill="#555555" font-family="sans-serif"'
-    labels = [f'<text x="{(_MARGIN_LEFT + _SVG_WIDTH) / 2:.0f}" y="{bottom + 24}" text-anchor="middle" {style}>trial</text>']
+    middle = (_MARGIN_TOP + bottom) / 2
+    labels = [f'<text x="{(_MARGIN_LEFT + _SVG_WIDTH) / 2:.0f}" y="{bottom + 24}" text-anchor="middle" {style}>trial</text>',
+              f'<text x="12" y="{middle:.0f}" text-anchor="middle" transform="rotate(-90 12 {middle:.0f})" '
+              f'{style}>result</text>']
     for y in {float(ys.min()), float(ys.max())}:
         labels.append(f'<text x="{_MARGIN_LEFT - 4}" y="{py(y) + 4:.1f}" text-anchor="end" {style}>'
                       f"{_esc(format_value(y))}</text>")
     for x in {float(xs.min()), float(xs.max())}:
         labels.append(f'<text x="{px(x):.1f}" y="{bottom + 12}" text-anchor="middle" {style}>{int(x)}</text>')
     return labels
+
+
+# --- the views that answer "which setting matters" -------------------------------------------------
+_TEXT_STYLE = 'font-size="11" fill="#555555" font-family="sans-serif"'
+
+
+def importance_html(scores: Importance | None) -> str:
+    """Parameter importance as a list of bars, most important first (shared with the dashboard)."""
+    if scores is None:
+        return (f'<div class="autotune-importance-empty"><b>Parameter importance</b>: shown once {MIN_TRIALS} '
+                "trials have succeeded.</div>")
+    rows = "".join(
+        f'<tr><th scope="row">{_esc(name)}</th><td><span class="autotune-importance-bar" style="display:inline-block;'
+        f'height:10px;width:{round(160 * score)}px;background:{RESULT}"></span> {score:.2f}</td></tr>'
+        for name, score in zip(scores.names, scores.scores)
+    )
+    return (f'<div class="autotune-importance-list"><b>Parameter importance</b> (PED-ANOVA over {scores.trials} '
+            f'succeeded trials)<table class="autotune-importance-table">{rows}</table></div>')
+
+
+def _axis_svg(axis: charts.Axis, place, vertical: bool) -> list[str]:
+    """One axis's tick labels: ``place(position)`` -> the pixel along the axis."""
+    parts = []
+    for position, label in zip(axis.ticks, axis.tick_labels):
+        at = place(position)
+        if vertical:
+            parts.append(f'<text x="{at[0] - 4:.1f}" y="{at[1] + 4:.1f}" text-anchor="end" {_TEXT_STYLE}>'
+                         f"{_esc(label)}</text>")
+        else:
+            parts.append(f'<text x="{at[0]:.1f}" y="{at[1] + 12:.1f}" text-anchor="middle" {_TEXT_STYLE}>'
+                         f"{_esc(label)}</text>")
+    return parts
+
+
+def parallel_svg(chart: charts.ParallelChart, title: str, width: int = 720, height: int = 260) -> str:
+    """Parallel coordinates: a vertical axis per parameter and the result, each with ticks in its
+    own units (log axes, category labels); one polyline per trial, darker for better results."""
+    left, right, top, bottom = 60, 20, 14, 34
+    count = len(chart.axes)
+    gap = (width - left - right) / max(count - 1, 1)
+
+    def place(axis_index: int, position: float) -> tuple[float, float]:
+        return left + axis_index * gap, top + (1 - position) * (height - top - bottom)
+
+    parts = [f'<svg class="autotune-parallel" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">', f"<title>{_esc(title)}</title>"]
+    ranks = np.linspace(0.15, 0.9, len(chart.values)) if len(chart.values) else []
+    for row, opacity in zip(chart.coordinates, ranks):  # rows run worst to best
+        points = " ".join(f"{x:.1f},{y:.1f}" for j, p in enumerate(row) if np.isfinite(p) for x, y in [place(j, p)])
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{RESULT}" stroke-opacity="{opacity:.2f}"/>')
+    for j, axis in enumerate(chart.axes):
+        (x, y_top), (_, y_bottom) = place(j, 1.0), place(j, 0.0)
+        parts.append(f'<line x1="{x:.1f}" y1="{y_top:.1f}" x2="{x:.1f}" y2="{y_bottom:.1f}" stroke="#888888"/>')
+        parts += _axis_svg(axis, lambda p, j=j: place(j, p), vertical=True)
+        parts.append(f'<text class="autotune-axis-name" x="{x:.1f}" y="{height - 6}" text-anchor="middle" '
+                     f'{_TEXT_STYLE}>{_esc(axis.label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def slices_svg(chart: charts.SliceChart, order: Sequence[str] | None = None, size: tuple[int, int] = (240, 170)) -> str:
+    """One small scatter per parameter (in ``order``, default the space's): result against the
+    parameter, its axis in the parameter's units."""
+    names = [axis.label for axis in chart.axes]
+    order = list(order or names)
+    width, height = size
+    left, right, top, bottom = 52, 10, 18, 30
+    figures = []
+    (y0, y1) = _domain(chart.values)
+    for name in order:
+        j = names.index(name)
+        axis = chart.axes[j]
+        x = chart.coordinates[:, j]
+        active = np.isfinite(x)
+
+        def place(p: float, value: float) -> tuple[float, float]:
+            return (left + p * (width - left - right), top + (y1 - value) / (y1 - y0) * (height - top - bottom))
+
+        dots = "".join(f"M{px:.1f},{py:.1f}h0" for px, py in (place(p, v) for p, v in zip(x[active], chart.values[active])))
+        parts = [f'<svg class="autotune-slice" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+                 f'viewBox="0 0 {width} {height}" role="img"><title>{_esc(f"result against {name}")}</title>',
+                 f'<text x="{width / 2:.0f}" y="12" text-anchor="middle" {_TEXT_STYLE}>{_esc(name)}</text>',
+                 f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
+                 'fill="none" stroke="#cccccc"/>']
+        if dots:
+            parts.append(f'<path d="{dots}" fill="none" stroke="{RESULT}" stroke-opacity="0.6" stroke-width="4" '
+                         'stroke-linecap="round"/>')
+        parts += _axis_svg(axis, lambda p: place(p, y0), vertical=False)
+        if len(chart.values):
+            parts += [f'<text x="{left - 4}" y="{place(0, v)[1] + 4:.1f}" text-anchor="end" {_TEXT_STYLE}>'
+                      f"{v:.3g}</text>" for v in {float(chart.values.min()), float(chart.values.max())}]
+        figures.append("".join(parts) + "</svg>")
+    return '<div class="autotune-slices">' + "".join(figures) + "</div>"

@@ -24,15 +24,16 @@ const SVG_WIDTH = 560;
 const SVG_HEIGHT = 220;
 const MARGIN = { left: 84, right: 16, top: 12, bottom: 30 };
 
-/** The order the states are listed in, and their colours (as the Python dashboard draws them). */
+/** The order the states are listed in, and their colours: autotune_nb/views/palette.py's STATE_COLORS
+ * (Okabe-Ito), copied; tests/unit/test_accessibility.py checks the copy. */
 const STATE_COLORS: ReadonlyArray<[string, string]> = [
-  ['RUNNING', '#59a14f'],
-  ['SUCCEEDED', '#4e79a7'],
-  ['EARLY_STOPPED', '#f28e2b'],
-  ['FAILED', '#e15759'],
-  ['CANCELED', '#9c9c9c'],
-  ['TIMEOUT', '#b07aa1'],
-  ['WAITING', '#bab0ac']
+  ['RUNNING', '#009e73'],
+  ['SUCCEEDED', '#0072b2'],
+  ['EARLY_STOPPED', '#e69f00'],
+  ['FAILED', '#d55e00'],
+  ['CANCELED', '#999999'],
+  ['TIMEOUT', '#cc79a7'],
+  ['WAITING', '#bbbbbb']
 ];
 const PLOTTED_STATES = ['SUCCEEDED', 'EARLY_STOPPED', 'FAILED', 'CANCELED', 'TIMEOUT'];
 
@@ -243,7 +244,7 @@ function stateLabel(state: string): string {
 
 function stateColor(state: string): string {
   const entry = STATE_COLORS.find(([name]) => name === state);
-  return entry ? entry[1] : '#bab0ac';
+  return entry ? entry[1] : '#bbbbbb';
 }
 
 /** Whether `value` is a better result than `than`: the one rule of "best" here, as `Direction.better`

@@ -172,8 +172,8 @@ def test_marks_hold_one_point_per_trial_and_early_stops_are_marked(messages):
     stopped = [t for t in study.trials if t.state == TrialState.EARLY_STOPPED]
     assert dashboard._stopped_marks.x.tolist() == [3.0] * len(stopped)
     assert sorted(dashboard._stopped_marks.y.tolist()) == sorted(t.intermediates[-1][1] for t in stopped)
-    assert dashboard._parallel_lines.y.shape == (counts["SUCCEEDED"], 4)
-    assert len(dashboard._parallel_lines.color) == counts["SUCCEEDED"]
+    assert dashboard._parallel.lines.y.shape == (counts["SUCCEEDED"], 4)
+    assert len(dashboard._parallel.lines.color) == counts["SUCCEEDED"]
 
 
 def test_a_single_curve_of_a_single_step_is_drawn(messages):
