@@ -35,7 +35,7 @@ from .execution.context import report
 from .trial import Trial, TrialState
 
 _DISTRIBUTIONS = ("choice", "randint", "uniform", "quniform", "loguniform", "qloguniform", "normal", "qnormal",
-                  "lognormal", "qlognormal")
+                  "lognormal", "qlognormal", "layer_choice", "input_choice")
 _LAZY = {
     **{name: "autotune_nb.space" for name in (*_DISTRIBUTIONS, "SearchSpace")},
     "Study": "autotune_nb.study",
@@ -43,6 +43,9 @@ _LAZY = {
     "LocalPool": "autotune_nb.execution.pool",
     "DaskPool": "autotune_nb.execution.dask_pool",
     "read_nni_config": "autotune_nb.nni_config",
+    "run_nni_experiment": "autotune_nb.nni_experiment",
+    "compare": "autotune_nb.compare_studies",
+    "importance": "autotune_nb.views.importance",
     # The notebook layer (ipywidgets, bqplot): the engine never imports it, only this name and the
     # extension hooks below reach it.
     "dashboard": "autotune_nb.notebook.dashboard",
@@ -55,7 +58,15 @@ __all__ = [
 ]
 
 
+#: Read afresh on every access: the running trial's directives (``execution.context.trial_directive``).
+_PER_TRIAL = ("budget", "checkpoint_dir")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _PER_TRIAL:
+        from .execution.context import trial_directive
+
+        return trial_directive(name)
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -64,7 +75,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_PER_TRIAL))
 
 
 def load_ipython_extension(ipython) -> None:

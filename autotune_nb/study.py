@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 import time
@@ -27,7 +28,9 @@ from .assessors import Assessor, Decision, create_assessor
 from .class_args import require_int, require_number, require_one_of
 from .config import StudyConfig
 from .errors import ConfigurationError
-from .execution.base import Outcome, Pool
+from .checkpoints import CheckpointFolders, study_folder
+from .directives import Directives
+from .execution.base import Outcome, Pool, TrialJob
 from .export import read_json, read_study, write_json
 from .tuners.warm_start import warm_start_trials
 from .run_loop import RunLoop
@@ -56,9 +59,10 @@ class Study:
     Args:
         space: NNI search-space JSON (a dict, or a ``SearchSpace``) or Python declarations
             (``{"lr": at.loguniform(1e-4, 0.1)}``).
-        tuner: a registered tuner name (NNI's: TPE, Random, Anneal, Evolution, GridSearch, Batch, GP).
+        tuner: a registered tuner name (NNI's: TPE, Random, Anneal, Evolution, GridSearch, Batch, GP, ...;
+            Hyperband, BOHB and PBTTuner give their trials budgets and checkpoints: ``directives.py``).
         tuner_args: the tuner's classArgs (``optimize_mode`` comes from ``direction``).
-        assessor: an assessor name (Medianstop, Curvefitting) or None.
+        assessor: an assessor name (Medianstop, Curvefitting, ASHA) or None.
         direction: "maximize" or "minimize" the trials' results.
         seed: makes the tuner's sequence reproducible.
         name: the study's name in the store; a fresh one is made when omitted.
@@ -270,9 +274,10 @@ class Study:
         self._run_end_subscribers.append(callback)
         return lambda: self._run_end_subscribers.remove(callback)
 
-    def stop(self) -> None:
-        """Ask a running study to end: waiting trials are dropped, running ones CANCELED."""
-        self.stop_reason = "stopped by request"
+    def stop(self, reason: str = "stopped by request") -> None:
+        """Ask a running study to end: waiting trials are dropped, running ones CANCELED. ``reason``
+        becomes ``stop_reason`` ("interrupted": a kernel interrupt of the cell waiting on the run)."""
+        self.stop_reason = reason
         self._stop_requested.set()
         loop = self._loop
         if loop is not None:
@@ -301,7 +306,7 @@ class Study:
         max_failures: int | None = None,
         executor: str | Pool = "local",
         concurrency: int | None = None,
-        gpus: Sequence[int | str] | None = None,
+        gpus: Sequence[int | str] | str | None = None,
         trials_per_gpu: int = 1,
     ) -> "Study":
         """Run trials of ``fn(params)`` until ``max_trials`` have finished, the tuner is exhausted,
@@ -316,10 +321,11 @@ class Study:
         that are reused from trial to trial; a new configuration is asked for as soon as one ends.
         ``gpus=[0, 1]`` with ``trials_per_gpu=k`` makes ``len(gpus) * k`` slots: each worker sees
         one GPU as ``CUDA_VISIBLE_DEVICES`` for its whole life (CPU-only workers see ""), and each
-        trial records its slot and GPU. A worker that dies (segfault, out of memory) fails its trial
-        only. ``executor="inline"`` runs trials one at a time in this process (debugging, functions
-        that cannot be pickled); a ``Pool`` instance is used as given: ``at.LocalPool(env=...)``, or
-        ``at.DaskPool(client)`` to run the trials on a Dask cluster.
+        trial records its slot and GPU; ``gpus="all"`` is every GPU visible here (refused where none
+        is). A worker that dies (segfault, out of memory) fails its trial only. ``executor="inline"``
+        runs trials one at a time in this process (debugging, functions that cannot be pickled); a
+        ``Pool`` instance is used as given: ``at.LocalPool(env=...)``, or
+        ``at.DaskPool(client, gpus="all", trials_per_gpu=k)`` to run the trials on a Dask cluster.
         """
         if not callable(fn):
             raise ConfigurationError(f"run needs the trial function fn(params) -> result, got {fn!r} "
@@ -387,7 +393,7 @@ class Study:
     def _take_in(self, stored: list[Trial]) -> None:
         """Adopt the trials this object lacks or holds unfinished (another process ran them)."""
         with self._lock:
-            newer = [t for t in stored if t.number not in self._trials
+            newer = [self._with_log(t) for t in stored if t.number not in self._trials
                      or (t.state.is_finished and not self._trials[t.number].state.is_finished)]
             self._trials.update((t.number, t) for t in newer)
             self._next_number = max(self._next_number, max(self._trials, default=-1) + 1)
@@ -422,7 +428,7 @@ class Study:
             self._store.save_trial(self.name, trial)
 
     @staticmethod
-    def _make_pool(executor: str | Pool, concurrency: int | None, gpus: Sequence[int | str] | None,
+    def _make_pool(executor: str | Pool, concurrency: int | None, gpus: Sequence[int | str] | str | None,
                    trials_per_gpu: int) -> Pool:
         options = {"concurrency": concurrency, "gpus": gpus}
         if trials_per_gpu != 1:
@@ -453,16 +459,58 @@ class Study:
         with self._lock:
             return self._trials[number]
 
-    def _new_trial(self, params: dict, slot: Any) -> Trial:
+    def _new_trial(self, params: dict, slot: Any, directives: Directives | None = None) -> Trial:
+        """A RUNNING trial; with ``directives`` it gets a checkpoint folder, holding a copy of its
+        parent's checkpoint when the parent saved one (``resumed``)."""
         with self._lock:
             number = self._next_number
             self._next_number += 1
+            if directives is not None:
+                resumed = self._checkpoints.prepare(number, directives.parent)
+                directives = directives.replace(resumed=resumed if directives.parent is not None else None)
             trial = Trial(number=number, params=params, state=TrialState.RUNNING, started_at=time.time(),
-                          slot=slot.index, gpu=slot.gpu)
+                          slot=slot.index, gpu=slot.gpu, directives=directives)
             self._trials[number] = trial
             self._save(trial)
         self._publish(EventKind.STARTED, trial)
         return trial
+
+    def _job(self, trial: Trial) -> TrialJob:
+        """What a pool runs for ``trial``: its parameters, and its budget and checkpoint folder."""
+        if trial.directives is None:
+            return TrialJob(trial.number, trial.params, self.name)
+        return TrialJob(trial.number, trial.params, self.name, trial.directives.budget,
+                        self._checkpoints.path(trial.number))
+
+    @functools.cached_property
+    def folder(self) -> str:
+        """The folder of the study's files (checkpoints, trial commands' folders): next to its store
+        file, or a temporary folder for a study without a store (``checkpoints.study_folder``)."""
+        return study_folder(getattr(self._store, "path", None), self.name)
+
+    @functools.cached_property
+    def _checkpoints(self) -> CheckpointFolders:
+        """The study's checkpoint folders (``checkpoints.py``), in its folder."""
+        return CheckpointFolders(self.folder)
+
+    def _with_log(self, trial: Trial) -> Trial:
+        """``trial`` with its ``log_path``, where a trial command left its output in the study's folder.
+        (A study without a store has no folder until something asks for it: then there is no log.)"""
+        if self._store is None and "folder" not in vars(self):
+            return trial
+        # Here, not at the top: command_trial (subprocess, multiprocessing) is not needed to make a study.
+        from .execution.command_trial import log_path as trial_log_path
+
+        path = trial_log_path(self.folder, trial.number)
+        return trial.replace(log_path=path) if os.path.exists(path) else trial
+
+    def _prune_checkpoints(self) -> None:
+        """Delete the checkpoint folders of ended trials that the tuner will not start from again."""
+        needed = self.tuner.checkpoints_needed()
+        if needed is not None:
+            with self._lock:
+                running = {n for n, t in self._trials.items() if not t.state.is_finished}
+            self._checkpoints.prune(needed | running)
 
     def _record_outcome(self, outcome: Outcome) -> None:
         trial = self._trials[outcome.trial_number]
@@ -482,11 +530,12 @@ class Study:
 
     def _finish(self, number: int, state: TrialState, **changes: Any) -> None:
         with self._lock:
-            trial = self._trials[number].replace(state=state, finished_at=time.time(), **changes)
+            trial = self._with_log(self._trials[number].replace(state=state, finished_at=time.time(), **changes))
             self._trials[number] = trial
             self._stop_trials.discard(number)
             self._save(trial)
         self.tuner.observe(trial)
+        self._prune_checkpoints()
         self._publish(EventKind.FINISHED, trial)
 
     def _report(self, number: int, step: int, value: float) -> bool:

@@ -21,7 +21,7 @@ from IPython.display import display
 from ..assessors import available_assessors
 from ..errors import AutotuneError, NniConfigWarning
 from ..execution.scratch import make_run_folder, remove_run_folder
-from ..execution.slots import gpu_id, plan_slots
+from ..execution.slots import ALL_GPUS, gpu_id, plan_slots
 from ..numeric import seconds_of
 from ..space import SearchSpace
 from ..trial import TrialState
@@ -29,6 +29,7 @@ from ..tuners import available_tuners
 from ..views.charts import state_label
 from .capture import CellTrial, capture
 from .cell import compile_cell
+from .cell_wait import run_in_cell, widget_messages_heard
 from .dashboard import Dashboard, dashboard
 
 
@@ -43,10 +44,13 @@ def parse_duration(text: str | None, option: str) -> float | None:
     return seconds
 
 
-def parse_gpus(text: str | None) -> list[str] | None:
-    """``"0,1"`` -> ``["0", "1"]``; each id must be one the pool takes (``execution.slots.gpu_id``)."""
+def parse_gpus(text: str | None) -> list[str] | str | None:
+    """``"0,1"`` -> ``["0", "1"]``; each id must be one the pool takes (``execution.slots.gpu_id``).
+    ``"all"`` stays ``"all"``: every visible GPU (``slots.visible_gpus``), or on a cluster every GPU resource."""
     if text is None:
         return None
+    if text.strip().lower() == ALL_GPUS:
+        return ALL_GPUS
     gpus = [g.strip() for g in text.split(",") if g.strip()]
     if not gpus:
         raise UsageError(f"--gpus {text!r} is not a list of GPU ids: use e.g. --gpus 0,1")
@@ -128,6 +132,57 @@ def apply_config(args, experiment, max_duration, trial_timeout, gpus, tuner_args
             experiment.gpus if gpus is None else gpus, tuner_args, assessor_args, file_space)
 
 
+def cluster_pool(value: str, user_ns: dict, concurrency: int | None, gpus: list[str] | str | None,
+                 trials_per_gpu: int):
+    """``--cluster``: a ``DaskPool`` on the cluster a notebook variable holds (a ``distributed.Client``)
+    or on a scheduler address (``dask_pool.cluster_client`` says what either means)."""
+    if value.isidentifier() and value not in user_ns:
+        raise UsageError(f"--cluster {value}: the notebook has no variable {value!r}, and a scheduler address "
+                         "has a port (tcp://host:8786)")
+    if isinstance(gpus, list):
+        raise UsageError(f"--gpus {','.join(gpus)} with --cluster: Dask places the trials, so name no GPU ids; use "
+                         "--gpus all (each trial takes one GPU resource of a worker: dask worker --resources GPU=1)")
+    try:
+        from ..execution.dask_pool import DaskPool
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    return DaskPool(user_ns.get(value, value), concurrency=concurrency, gpus=gpus, trials_per_gpu=trials_per_gpu)
+
+
+def check_cell_words(words: list[str]) -> None:
+    """On a cell, the only word the magic line takes besides its options is ``space``."""
+    if words and words != ["space"]:
+        raise UsageError(f"%%autotune: unexpected words {' '.join(words)!r} in the magic line")
+
+
+def run_options(args, user_ns: dict):
+    """The cell magic's options checked, as the run takes them: ``(max_duration, trial_timeout, gpus,
+    tuner_args, assessor_args, file_space)``; ``args`` gets its defaults in place. The checks that need
+    no study and no cluster are here, so that the lab's form (``line_check``) answers in the magic's words."""
+    max_duration = parse_duration(args.timeout, "--timeout")
+    trial_timeout = parse_duration(args.trial_timeout, "--trial-timeout")
+    gpus = parse_gpus(args.gpus)
+    tuner_args = parse_json_option(args.tuner_args, "--tuner-args", user_ns)
+    assessor_args = parse_json_option(args.assessor_args, "--assessor-args", user_ns)
+    file_space = load_space_option(args.space, user_ns)
+    if args.config is not None:  # the file's settings, for the options this line does not give
+        max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space = apply_config(
+            args, read_config_option(args.config), max_duration, trial_timeout, gpus, tuner_args,
+            assessor_args, file_space)
+    args.tuner = args.tuner or "TPE"
+    args.trials = 30 if args.trials is None else args.trials
+    args.trials_per_gpu = 1 if args.trials_per_gpu is None else args.trials_per_gpu
+    if args.trials < 1:
+        raise UsageError(f"--trials {args.trials} must be at least 1")
+    if args.max_failures is not None and args.max_failures < 0:
+        raise UsageError(f"--max-failures {args.max_failures} must be 0 (never stop) or more")
+    if args.cluster is None:
+        plan_slots(args.concurrency, gpus, args.trials_per_gpu)  # refuses contradicting settings now
+    if args.resume and not args.name:
+        raise UsageError("--resume needs --name NAME: the study to continue")
+    return max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space
+
+
 def summary(study) -> str:
     """One line: trials per state and the best result."""
     counts = {state: n for state, n in study.counts().items() if n}
@@ -151,8 +206,9 @@ class AutotuneMagics(Magics):
     @argument("--tuner-args", default=None, help="the tuner's classArgs: a JSON object or a dict variable")
     @argument("--trials", type=int, default=None, help="number of trials to run (NNI maxTrialNumber; default 30); with --resume, how many more")
     @argument("--concurrency", type=int, default=None, help="trials at once (default 1, or one per GPU slot)")
-    @argument("--gpus", default=None, help="GPU ids (indices, GPU-<uuid> or MIG ids), e.g. 0,1: each worker sees only its GPU (CUDA_VISIBLE_DEVICES)")
+    @argument("--gpus", default=None, help="GPU ids (indices, GPU-<uuid> or MIG ids), e.g. 0,1, or all (every visible GPU; with --cluster, the workers' GPU resources): each trial sees only its GPU (CUDA_VISIBLE_DEVICES)")
     @argument("--trials-per-gpu", type=int, default=None, help="concurrent trials per GPU (default 1)")
+    @argument("--cluster", default=None, help="run the trials on a Dask cluster: its scheduler address (tcp://host:8786) or a variable holding a distributed.Client")
     @argument("--assessor", default=None, help=f"early stopping by an assessor, case-insensitive: {', '.join(available_assessors())}")
     @argument("--assessor-args", default=None, help="the assessor's classArgs: a JSON object or a dict variable")
     @argument("--maximize", dest="direction", action="store_const", const="maximize", help="maximize the result (default)")
@@ -167,7 +223,7 @@ class AutotuneMagics(Magics):
               help="stop the run when its first N trials all fail (default 5; 0: never)")
     @argument("--background", action="store_true", help="return at once and run the study from a thread")
     @argument("--out", default="_study", help="variable that receives the study (default _study)")
-    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME; "
+    @argument("command", nargs="*", help="line magic: list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME | compare NAME NAME ... | nni CONFIG; "
               "on a cell, `%%%%autotune space` prints the cell's search space (NNI JSON) and runs nothing")
     @needs_local_scope
     @output_can_be_silenced
@@ -182,17 +238,21 @@ class AutotuneMagics(Magics):
 
         As a line magic: ``%autotune list``, ``%autotune show NAME``, ``%autotune export NAME PATH``,
         ``%autotune import PATH [NAME]`` (into the store, under NAME if given), ``%autotune stop NAME``,
-        ``%autotune space NAME`` (a stored study's search space, NNI JSON).
+        ``%autotune space NAME`` (a stored study's search space, NNI JSON), ``%autotune compare A B C``
+        (the stored studies' best-so-far curves on one chart, and their bests), ``%autotune nni
+        PATH/config.yml`` (an NNI experiment folder whose trial is its trialCommand; with --trials,
+        --concurrency, --gpus, --timeout, --trial-timeout, --name, --resume, --background, --out, --cluster).
 
         ``%%autotune space`` on a cell (with ``--space`` if any) prints the search space the cell would be
         tuned over, as NNI JSON (declarations, NNI annotations, ``--space``), and runs and stores nothing.
         """
         args = parse_argstring(self.autotune, line)  # a bad option raises UsageError
         user_ns = self.shell.user_ns
+        if cell is None and args.command[:1] == ["nni"]:
+            return self._nni(args, user_ns)
         if cell is None:
             return self._line_command(args.command, user_ns)
-        if args.command and args.command != ["space"]:
-            raise UsageError(f"%%autotune: unexpected words {' '.join(args.command)!r} in the magic line")
+        check_cell_words(args.command)
         try:
             return (self._cell_space if args.command else self._run_cell)(args, cell, user_ns)
         except AutotuneError as exc:
@@ -203,27 +263,7 @@ class AutotuneMagics(Magics):
 
     # --- the cell magic ----------------------------------------------------------------------------
     def _run_cell(self, args, cell: str, user_ns: dict):
-        max_duration = parse_duration(args.timeout, "--timeout")
-        trial_timeout = parse_duration(args.trial_timeout, "--trial-timeout")
-        gpus = parse_gpus(args.gpus)
-        tuner_args = parse_json_option(args.tuner_args, "--tuner-args", user_ns)
-        assessor_args = parse_json_option(args.assessor_args, "--assessor-args", user_ns)
-        file_space = load_space_option(args.space, user_ns)
-        if args.config is not None:  # the file's settings, for the options this line does not give
-            max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space = apply_config(
-                args, read_config_option(args.config), max_duration, trial_timeout, gpus, tuner_args,
-                assessor_args, file_space)
-        args.tuner = args.tuner or "TPE"
-        args.trials = 30 if args.trials is None else args.trials
-        args.trials_per_gpu = 1 if args.trials_per_gpu is None else args.trials_per_gpu
-        if args.trials < 1:
-            raise UsageError(f"--trials {args.trials} must be at least 1")
-        if args.max_failures is not None and args.max_failures < 0:
-            raise UsageError(f"--max-failures {args.max_failures} must be 0 (never stop) or more")
-        plan_slots(args.concurrency, gpus, args.trials_per_gpu)  # refuses contradicting settings now
-
-        if args.resume and not args.name:
-            raise UsageError("--resume needs --name NAME: the study to continue")
+        max_duration, trial_timeout, gpus, tuner_args, assessor_args, file_space = run_options(args, user_ns)
         if args.name in self.background and self.background[args.name][1].is_alive():
             raise UsageError(f"study {args.name!r} is running in the background; `%autotune stop {args.name}` first")
         source = self.shell.transform_cell(cell)
@@ -232,19 +272,25 @@ class AutotuneMagics(Magics):
         space = SearchSpace({**file_space, **program.declared})
 
         # Everything that can fail on the user's input comes before the study enters the store.
+        cluster = None if args.cluster is None else cluster_pool(args.cluster, user_ns, args.concurrency, gpus,
+                                                                   args.trials_per_gpu)
         folder = make_run_folder()  # removed below; swept by a later run if this process is killed
         try:
             layout = capture(program.reads, user_ns, folder)
             study = self._open_study(args, space, tuner_args, assessor_args)
         except BaseException:
             remove_run_folder(folder)
+            if cluster is not None:
+                cluster.shutdown()
             raise
         trial = CellTrial(program, folder, layout, cell_text="%%autotune\n" + cell)
+        pool_options = (dict(concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
+                        if cluster is None else dict(executor=cluster))
         run = functools.partial(study.resume if args.resume else study.run, trial, args.trials,
                                 max_duration=max_duration, trial_timeout=trial_timeout, max_failures=args.max_failures,
-                                concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
+                                **pool_options)
         user_ns[args.out] = study
-        view = Dashboard(study, total=len(study.trials) + args.trials, stop=study.stop if args.background else None)
+        view = Dashboard(study, total=len(study.trials) + args.trials, stop=self._stop_button_action(study, args))
         display(view)  # from this thread: the output belongs to this cell, even for a background run
 
         def run_and_clean_up() -> None:
@@ -253,11 +299,13 @@ class AutotuneMagics(Magics):
                     run()
             finally:
                 remove_run_folder(folder)
+                if cluster is not None:
+                    cluster.shutdown()  # the run did, unless it never started (a busy study)
 
         if args.background:
             self._start_background(study, run_and_clean_up)
             return None
-        run_and_clean_up()
+        run_in_cell(run_and_clean_up, on_interrupt=lambda: study.stop("interrupted"))
         print(summary(study))
         return study
 
@@ -276,6 +324,66 @@ class AutotuneMagics(Magics):
                              "resume with the same declarations, or start a new study with another --name")
         return study
 
+    # --- an NNI experiment folder -------------------------------------------------------------------
+    def _nni(self, args, user_ns: dict):
+        """``%autotune nni PATH/config.yml``: the NNI experiment whose trial is its ``trialCommand``
+        (``nni_experiment.py``), with the live dashboard; the line's options win over the file's."""
+        from ..nni_experiment import prepare_nni_experiment
+
+        if len(args.command) != 2:
+            raise UsageError(f"%autotune nni takes one config file, got {len(args.command) - 1} words; e.g. "
+                             "%autotune nni mnist/config.yml --trials 10")
+        refused = [option for option, value in (("--config", args.config), ("--space", args.space),
+                                                ("--tuner", args.tuner), ("--tuner-args", args.tuner_args),
+                                                ("--assessor", args.assessor), ("--assessor-args", args.assessor_args),
+                                                ("--maximize/--minimize", args.direction)) if value is not None]
+        if refused:
+            raise UsageError(f"%autotune nni takes the search space, tuner, assessor and direction from the config "
+                             f"file: {', '.join(refused)} is not an option of it")
+        if args.resume and not args.name:
+            raise UsageError("--resume needs --name NAME: the study to continue")
+        if args.name in self.background and self.background[args.name][1].is_alive():
+            raise UsageError(f"study {args.name!r} is running in the background; `%autotune stop {args.name}` first")
+        overrides: dict[str, Any] = {}
+        try:
+            experiment = read_config_option(args.command[1])
+            gpus = parse_gpus(args.gpus)
+            overrides = {"max_trials": args.trials, "max_failures": args.max_failures, "name": args.name,
+                         "seed": args.seed, "max_duration": parse_duration(args.timeout, "--timeout"),
+                         "trial_timeout": parse_duration(args.trial_timeout, "--trial-timeout")}
+            if args.cluster is None:
+                overrides.update(concurrency=args.concurrency, gpus=gpus, trials_per_gpu=args.trials_per_gpu)
+            else:
+                overrides["executor"] = cluster_pool(args.cluster, user_ns, args.concurrency or experiment.concurrency,
+                                                     gpus, args.trials_per_gpu or 1)
+            prepared = prepare_nni_experiment(experiment, resume=args.resume,
+                                              **{k: v for k, v in overrides.items() if v is not None})
+        except AutotuneError as exc:
+            if "executor" in overrides:
+                overrides["executor"].shutdown()
+            raise UsageError(str(exc)) from None
+        study = user_ns[args.out] = prepared.study
+        view = Dashboard(study, total=len(study.trials) + prepared.run_options["max_trials"],
+                         stop=self._stop_button_action(study, args))
+        display(view)
+
+        def run() -> None:
+            with view.following():
+                prepared.run()
+
+        if args.background:
+            self._start_background(study, run)
+            return None
+        run_in_cell(run, on_interrupt=lambda: study.stop("interrupted"))
+        print(summary(study))
+        return study
+
+    @staticmethod
+    def _stop_button_action(study, args):
+        """What the dashboard's Stop calls: the study's stop, for a background run and for a blocking
+        cell whose kernel hears clicks while it runs (``cell_wait``); else None (interrupt the kernel)."""
+        return study.stop if args.background or widget_messages_heard() else None
+
     def _start_background(self, study, run: Callable[[], None]) -> None:
         """Call ``run`` (the study's run) from a daemon thread; `%autotune stop NAME` finds it in
         ``self.background``."""
@@ -286,14 +394,19 @@ class AutotuneMagics(Magics):
 
     # --- line magics -------------------------------------------------------------------------------
     def _line_command(self, words: list[str], user_ns: dict):
-        usage = "use: %autotune list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME"
+        usage = ("use: %autotune list | show NAME | export NAME PATH | import PATH [NAME] | stop NAME | space NAME"
+                 " | nni CONFIG [--trials N ...]"
+                 " | compare NAME NAME [NAME ...]")
         if not words:
             raise UsageError(usage)
         verb, rest = words[0], words[1:]
-        expected = {"list": (0,), "show": (1,), "export": (2,), "import": (1, 2), "stop": (1,), "space": (0, 1)}
+        expected = {"list": (0,), "show": (1,), "export": (2,), "import": (1, 2), "stop": (1,), "space": (0, 1),
+                    "compare": None}  # None: two or more
         if verb not in expected:
             raise UsageError(f"%autotune {verb!r} is not a command; {usage}")
-        if len(rest) not in expected[verb]:
+        if expected[verb] is None and len(rest) < 2:
+            raise UsageError(f"%autotune {verb} takes two or more study names, got {len(rest)}; {usage}")
+        if expected[verb] is not None and len(rest) not in expected[verb]:
             counts = " or ".join(map(str, expected[verb]))
             raise UsageError(f"%autotune {verb} takes {counts} argument(s), got {len(rest)}; {usage}")
         try:
@@ -326,6 +439,14 @@ class AutotuneMagics(Magics):
             problem = f"  ({row.problem})" if row.problem else ""
             print(f"{row.name:24} {row.state:10} {row.tuner:12} {row.n_trials:>6}  {best}{problem}")
         return None
+
+    def _compare(self, *names: str):
+        """``%autotune compare A B C``: the stored studies' best-so-far curves and their bests."""
+        from ..compare_studies import compare
+
+        comparison = compare(names)
+        display(comparison)
+        return comparison
 
     def _show(self, name: str):
         from ..study import Study

@@ -43,8 +43,6 @@ import math
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
-from scipy import special
-from scipy.stats import qmc
 
 from ..class_args import require_int, require_number, require_one_of
 from ..space import Choice, RandInt, SearchSpace
@@ -155,6 +153,8 @@ class _ParzenEstimator:
         self.numeric_active = ~np.isnan(values)
         self.mu = np.where(self.numeric_active, values, 0.5)
         self.sigma = np.broadcast_to(_scott_bandwidths(values), values.shape)
+        from scipy import special  # at first use: scipy.special adds ~0.2 s to a study that never models
+
         self.cdf_low = special.ndtr(-self.mu / self.sigma)
         self.cdf_mass = special.ndtr((1 - self.mu) / self.sigma) - self.cdf_low
         # sum_d ((x_d - mu_d) / sigma_d)^2 + 2 log(normaliser_d), expanded into matrix products;
@@ -180,6 +180,8 @@ class _ParzenEstimator:
         return self.layout.deactivate(points)
 
     def _sample_numeric(self, rng: np.random.Generator, component: np.ndarray) -> np.ndarray:
+        from scipy import special  # imported by _fit_numeric already; local for the same reason
+
         uniform = rng.random((len(component), self.mu.shape[1]))
         # The truncated normal by its inverse CDF; where the prior applies, the uniform draw itself.
         quantile = self.cdf_low[component] + uniform * self.cdf_mass[component]
@@ -329,6 +331,9 @@ class TPETuner(Tuner):
     def _startup_design(self) -> Iterator[dict[str, Any]]:
         """The scrambled Sobol points not handed out yet (drawn once, from ``self.rng``)."""
         if self._design is None:
+            # At first use: scipy.stats takes ~0.5 s to import, which creating a study should not pay.
+            from scipy.stats import qmc
+
             m = max(self.n_startup_jobs - 1, 0).bit_length()
             sobol = qmc.Sobol(self._layout.size, scramble=True, seed=self.rng).random_base2(m)
             self._design = [self.space.decode(unit) for unit in sobol[: self.n_startup_jobs]]
