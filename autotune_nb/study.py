@@ -24,6 +24,8 @@ import time
 import uuid
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from .assessors import Assessor, Decision, create_assessor
 from .class_args import require_int, require_number, require_one_of
 from .config import StudyConfig
@@ -47,6 +49,14 @@ class TrialEvent:
 
     kind: EventKind
     trial: Trial
+
+
+
+def continuation_seed(seed: int, position: int) -> int:
+    """The tuner seed of a study rebuilt from its stored trials, ``position`` trials in: a stream of its
+    own, so that a resumed study does not replay the random draws of its first run (a resumed Random
+    study would repeat its first trials), and still the same stream for the same seed and trials."""
+    return int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
 
 
 class Study:
@@ -100,9 +110,7 @@ class Study:
             direction=direction,
             seed=seed,
         )
-        self.tuner: Tuner = create_tuner(
-            tuner, self.space, optimize_mode=direction, seed=seed, class_args=self.config.tuner_args
-        )
+        self.tuner: Tuner = self._create_tuner(seed)
         # The space the tuner searches: the given one, or for Batch the one its configurations span.
         self.space = self.tuner.space
         self.assessor: Assessor | None = (
@@ -193,12 +201,20 @@ class Study:
                                      f"searchSpaceFile or searchSpacePath){hint}: give space=...")
         return cls.create(space, **merged)
 
+    def _create_tuner(self, seed: int | None) -> Tuner:
+        """The study's tuner over the space as given (``config.space``: Batch reads its options there)."""
+        config = self.config
+        return create_tuner(config.tuner, config.space, optimize_mode=config.direction, seed=seed,
+                            class_args=config.tuner_args)
+
     @classmethod
     def _rebuild(cls, config: StudyConfig, trials: list[Trial], store: StudyStorage | None) -> "Study":
         """The study of a stored or exported config, its tuner having observed every ended trial."""
         study = cls(config.space, tuner=config.tuner, tuner_args=config.tuner_args, assessor=config.assessor,
                     assessor_args=config.assessor_args, direction=config.direction, seed=config.seed,
                     name=config.name, storage=store)
+        if trials and config.seed is not None:
+            study.tuner = study._create_tuner(continuation_seed(config.seed, max(t.number for t in trials) + 1))
         study._take_in(trials)
         study._in_store = store is not None
         return study

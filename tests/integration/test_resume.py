@@ -74,3 +74,21 @@ def test_kill_the_study_process_then_load_and_resume(tmp_path):
 
     reloaded = at.Study.load("killed", storage=path)  # the resumed trials are on disk too
     assert [t.state for t in reloaded.trials] == [t.state for t in study.trials]
+
+
+def test_a_resumed_seeded_study_draws_new_configurations(tmp_path):
+    """A study rebuilt from its store continues with a random stream of its own: a resumed Random study
+    does not replay its first run's configurations, and the same seed and trials give the same stream."""
+    path = str(tmp_path / "studies.db")
+    first = at.Study({"x": at.uniform(0, 1)}, tuner="Random", seed=3, name="again", storage=path)
+    first.run(lambda p: p["x"], max_trials=5)
+    first_xs = [t.params["x"] for t in first.trials]
+
+    resumed = [at.Study.load("again", storage=path) for _ in range(2)]
+    proposals = [[c["x"] for c in study.tuner.suggest(5)] for study in resumed]
+    assert proposals[0] == proposals[1]
+    assert not set(proposals[0]) & set(first_xs)
+
+    resumed[0].resume(lambda p: p["x"], max_trials=5)
+    xs = [t.params["x"] for t in resumed[0].trials]
+    assert len(set(xs)) == 10
