@@ -12,6 +12,11 @@ The synthetic functions use their usual domains (Surjanovic & Bingham's library 
                    the benchmark estimates it from the best value any run found.
     Mixed-5D       a cheap function of a mixed space (uniform, loguniform, quniform, randint, choice),
                    min 0; not one of the issue's problems, it exercises the discrete kernels.
+    NAS-cell       a synthetic cell search (NNI's classic NAS types): 4 nodes, each a layer_choice of 6
+                   operations and an input_choice of 2 of its predecessors (the cell's 2 inputs and
+                   the earlier nodes); 233,280 cells. Its score adds per-node operation and input
+                   terms and pairwise terms for every edge between two operations (interactions), all
+                   drawn once from a fixed seed; min by enumerating every cell (``nas_cell_minimum``).
 """
 
 from __future__ import annotations
@@ -117,6 +122,54 @@ def mixed5(params: Mapping[str, Any]) -> float:
     )
 
 
+NAS_OPERATIONS = ["conv3x3", "conv5x5", "sepconv3x3", "dilconv3x3", "maxpool", "identity"]
+NAS_NODES = 4
+_NAS_TABLES = np.random.default_rng(2026)
+#: Per node and operation; per node and input (the 2 cell inputs, then the nodes); per edge of operations.
+_NAS_OPERATION_SCORE = _NAS_TABLES.normal(0.0, 1.0, (NAS_NODES, len(NAS_OPERATIONS)))
+_NAS_INPUT_SCORE = _NAS_TABLES.normal(0.0, 0.5, (NAS_NODES, NAS_NODES + 2))
+_NAS_EDGE_SCORE = _NAS_TABLES.normal(0.0, 1.0, (len(NAS_OPERATIONS), len(NAS_OPERATIONS)))
+
+
+def _nas_inputs(node: int) -> list[str]:
+    return ["in0", "in1", *(f"node{j}" for j in range(node))]
+
+
+NAS_SPACE = {
+    name: spec
+    for node in range(NAS_NODES)
+    for name, spec in (
+        (f"node{node}_op", {"_type": "layer_choice", "_value": NAS_OPERATIONS}),
+        (f"node{node}_in", {"_type": "input_choice", "_value": {"candidates": _nas_inputs(node), "n_chosen": 2}}),
+    )
+}
+
+
+def nas_cell(params: Mapping[str, Any]) -> float:
+    """Minus the cell's score (lower is better)."""
+    operations = [NAS_OPERATIONS.index(params[f"node{node}_op"]) for node in range(NAS_NODES)]
+    score = 0.0
+    for node, operation in enumerate(operations):
+        score += _NAS_OPERATION_SCORE[node, operation]
+        for source in params[f"node{node}_in"]:
+            index = _nas_inputs(node).index(source)
+            score += _NAS_INPUT_SCORE[node, index]
+            if index >= 2:  # an edge from an earlier node's operation
+                score += _NAS_EDGE_SCORE[operations[index - 2], operation]
+    return -float(score)
+
+
+def nas_cell_minimum() -> float:
+    """The minimum of ``nas_cell`` over every cell (a few seconds): how NAS_CELL_MINIMUM was found."""
+    from autotune_nb.space import SearchSpace
+
+    return min(nas_cell(cell) for cell in SearchSpace(NAS_SPACE).grid())
+
+
+#: ``nas_cell_minimum()``, computed once.
+NAS_CELL_MINIMUM = -16.788335656095942
+
+
 PROBLEMS: dict[str, Problem] = {
     p.name: p
     for p in (
@@ -129,8 +182,9 @@ PROBLEMS: dict[str, Problem] = {
                                "gamma": {"_type": "loguniform", "_value": [1e-5, 1e-1]}},
                 svc_digits, None, slow=True),
         Problem("Mixed-5D", MIXED_SPACE, mixed5, 0.0),
+        Problem("NAS-cell", NAS_SPACE, nas_cell, NAS_CELL_MINIMUM),
     )
 }
 
-#: The problems of the issue's table, run when none are named.
-DEFAULT_PROBLEMS = ("Branin", "Hartmann6", "Rosenbrock-5D", "Ackley-5D", "SVC-digits")
+#: The problems of the issues' tables, run when none are named.
+DEFAULT_PROBLEMS = ("Branin", "Hartmann6", "Rosenbrock-5D", "Ackley-5D", "SVC-digits", "NAS-cell")

@@ -6,8 +6,10 @@ Usage:
     python benchmarks/search_quality.py --seeds 5 --problems Branin Hartmann6 --tuners TPE optuna
 
 Entrants (``--tuners``):
-    <registry name>   one of our tuners (TPE, Random, Anneal, TPE_legacy, Evolution, GP, ...), asked one
-                      configuration at a time; a tuner that fails to import is skipped with a note.
+    <registry name>   one of our tuners (TPE, Random, Anneal, TPE_legacy, Evolution, GP, SMAC, MetisTuner,
+                      PPOTuner, ...), asked one configuration at a time; a tuner that fails to import
+                      is skipped with a note, and so is a problem whose space a tuner cannot search
+                      (PPOTuner: categorical only; MetisTuner: choice, randint, uniform, quniform).
     <name>@<k>        the same tuner at concurrency k: k suggestions asked before any result is told.
     <name>@<k>a       asynchronous: k trials kept running, the oldest told and replaced one at a time
                       (how a Study at concurrency k runs trials of equal length).
@@ -45,6 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from autotune_nb.errors import UnsupportedSpaceError  # noqa: E402
 from autotune_nb.space import SearchSpace  # noqa: E402
 from autotune_nb.trial import Trial, TrialState  # noqa: E402
 from autotune_nb.tuners import available_tuners, tuner_class  # noqa: E402
@@ -96,11 +99,19 @@ def optuna_distributions(space: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = FloatDistribution(dist.low, dist.high, step=dist.q)
         elif kind == "randint":
             out[name] = IntDistribution(dist.low, dist.high - 1)
-        elif kind == "choice":
+        elif kind in ("choice", "layer_choice"):
             out[name] = CategoricalDistribution(dist.options)
+        elif kind == "input_choice":  # optuna's categories are scalars: a subset as its joined names
+            out[name] = CategoricalDistribution(["+".join(subset) for subset in dist.options])
         else:
             raise ValueError(f"no optuna distribution for {kind}")
     return out
+
+
+def from_optuna(space: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """optuna's params as a configuration of ``space`` (an input_choice's joined names split again)."""
+    kinds = {name: dist.type_name for name, dist in SearchSpace(space).items()}
+    return {name: value.split("+") if kinds[name] == "input_choice" else value for name, value in params.items()}
 
 
 def optuna_tpe(multivariate: bool | None = None) -> Runner:
@@ -116,7 +127,7 @@ def optuna_tpe(multivariate: bool | None = None) -> Runner:
         values = []
         for _ in range(n_trials):
             trial = study.ask(distributions)
-            value = problem.objective(trial.params)
+            value = problem.objective(from_optuna(problem.space, trial.params))
             study.tell(trial, value)
             values.append(value)
         return values
@@ -138,7 +149,7 @@ def hyperopt_space(space: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = hp.quniform(name, dist.low, dist.high, dist.q)
         elif kind == "randint":
             out[name] = hp.randint(name, dist.low, dist.high)
-        elif kind == "choice":
+        elif kind in ("choice", "layer_choice", "input_choice"):
             out[name] = hp.choice(name, dist.options)
         else:
             raise ValueError(f"no hyperopt expression for {kind}")
@@ -210,6 +221,9 @@ def run_problem(problem: Problem, runners: dict[str, Runner], seeds: list[int],
         try:
             for seed in seeds:
                 curves.append(best_so_far(runner(problem, seed, n_trials), n_trials))
+        except UnsupportedSpaceError as exc:
+            print(f"note: {entrant} skipped on {problem.name}: {exc}", flush=True)
+            continue
         except Exception as exc:  # one broken tuner must not end the whole benchmark
             print(f"note: {entrant} failed on {problem.name}: {type(exc).__name__}: {exc}", flush=True)
             continue

@@ -19,6 +19,7 @@ This package re-exports the public names; each module has one job:
 * ``distribution``: the ``Distribution`` base class and the default's rule;
 * ``rules``: the value rules the numeric types share (integral bounds, q rounding, number checks);
 * ``choices``: ``choice`` and nested sub-spaces, and what tells its options apart;
+* ``nas``: ``layer_choice`` and ``input_choice``;
 * ``bounded``: ``randint`` and the uniform family; ``gaussian``: the normal family;
 * ``nni_json``: NNI JSON into distributions, ``DISTRIBUTIONS`` and ``MAX_NESTING``;
 * ``search_space``: ``SearchSpace``; ``dimensions``: its flat unit-cube view;
@@ -31,6 +32,8 @@ from .bounded import LogUniform, QLogUniform, QUniform, RandInt, Uniform
 from .choices import Choice
 from .constructors import (
     choice,
+    input_choice,
+    layer_choice,
     lognormal,
     loguniform,
     normal,
@@ -44,13 +47,14 @@ from .constructors import (
 from .dimensions import Dimension
 from .distribution import Distribution
 from .gaussian import GAUSSIAN_REACH, LogNormal, Normal, QLogNormal, QNormal
+from .nas import InputChoice, LayerChoice
 from .nni_json import DISTRIBUTIONS, MAX_NESTING
 from .search_space import SearchSpace
 
 __all__ = [
     "SearchSpace", "Dimension", "Distribution", "DISTRIBUTIONS", "MAX_NESTING", "GAUSSIAN_REACH",
     "Choice", "RandInt", "Uniform", "QUniform", "LogUniform", "QLogUniform",
-    "Normal", "QNormal", "LogNormal", "QLogNormal",
+    "Normal", "QNormal", "LogNormal", "QLogNormal", "LayerChoice", "InputChoice",
     "choice", "randint", "uniform", "quniform", "loguniform", "qloguniform",
-    "normal", "qnormal", "lognormal", "qlognormal",
+    "normal", "qnormal", "lognormal", "qlognormal", "layer_choice", "input_choice",
 ]

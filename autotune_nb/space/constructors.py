@@ -9,6 +9,7 @@ from .bounded import LogUniform, QLogUniform, QUniform, RandInt, Uniform
 from .choices import Choice
 from .distribution import NO_DEFAULT
 from .gaussian import LogNormal, Normal, QLogNormal, QNormal
+from .nas import InputChoice, LayerChoice
 from .search_space import SearchSpace
 
 
@@ -56,3 +57,13 @@ def lognormal(mu: float, sigma: float, *, default: Any = NO_DEFAULT) -> LogNorma
 
 def qlognormal(mu: float, sigma: float, q: float, *, default: Any = NO_DEFAULT) -> QLogNormal:
     return QLogNormal(mu, sigma, q, default=default)
+
+
+def layer_choice(candidates: Sequence[str], *, default: Any = NO_DEFAULT) -> LayerChoice:
+    """One of the candidate layers, by name (NNI's classic NAS ``layer_choice``)."""
+    return LayerChoice(candidates, default=default)
+
+
+def input_choice(candidates: Sequence[str], n_chosen: int = 1, *, default: Any = NO_DEFAULT) -> InputChoice:
+    """``n_chosen`` of the candidate inputs (NNI's ``input_choice``): a list of names, in candidate order."""
+    return InputChoice({"candidates": candidates, "n_chosen": n_chosen}, default=default)

@@ -44,6 +44,10 @@ class _Gaussian(Distribution):
         value = quantize(x, self.q)
         return int(round(value)) if is_integral(self.q) else value
 
+    def snap(self, x: float) -> Any:
+        """The legal value NNI's rule makes of a raw draw ``x`` (> 0 for the log types): q-rounded."""
+        return self._finish(math.log(x) if self.log else x)
+
     def natural_default(self) -> Any:
         return self._finish(self.mu)
 

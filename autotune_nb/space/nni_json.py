@@ -15,6 +15,7 @@ from .bounded import LogUniform, QLogUniform, QUniform, RandInt, Uniform
 from .choices import Choice
 from .distribution import NO_DEFAULT, Distribution
 from .gaussian import LogNormal, Normal, QLogNormal, QNormal
+from .nas import InputChoice, LayerChoice
 
 if TYPE_CHECKING:
     from .search_space import SearchSpace
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 #: and far below Python's recursion limit.
 MAX_NESTING = 32
 
-#: NNI ``_type`` -> its class, in NNI's order.
+#: NNI ``_type`` -> its class, in NNI's order (its classic NAS types last).
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
     cls.type_name: cls
-    for cls in (Choice, RandInt, Uniform, QUniform, LogUniform, QLogUniform, Normal, QNormal, LogNormal, QLogNormal)
+    for cls in (Choice, RandInt, Uniform, QUniform, LogUniform, QLogUniform, Normal, QNormal, LogNormal, QLogNormal,
+                LayerChoice, InputChoice)
 }
 
 
@@ -90,11 +92,15 @@ def from_nni(path: tuple[str, ...], spec: Any, space_type: type[SearchSpace]) ->
             f"{name}: unknown _type {type_name!r}; valid types are {', '.join(DISTRIBUTIONS)}"
         )
     value = spec["_value"]
+    default = spec.get("_default", NO_DEFAULT)
+    if cls is InputChoice:  # its _value is a dict, checked by its validate
+        return InputChoice(value, default=default)
     if not isinstance(value, (list, tuple)):
         raise SearchSpaceError(f"{name}: _value of {type_name} must be a list, got {value!r}")
-    default = spec.get("_default", NO_DEFAULT)
     if cls is Choice:
         return Choice(value, default=default, space_type=space_type, _path=path)
+    if cls is LayerChoice:
+        return LayerChoice(value, default=default)
     arity = 2 if cls in (RandInt, Uniform, LogUniform, Normal, LogNormal) else 3
     if len(value) != arity:
         raise SearchSpaceError(

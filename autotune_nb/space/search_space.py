@@ -126,6 +126,10 @@ class SearchSpace(Mapping[str, Distribution]):
         """``{dimension key: value}`` for the dimensions active in ``config``; choices by their value."""
         return flat.flat_values(self.dimensions, config)
 
+    def unflatten(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The configuration whose ``flatten`` is ``values`` (nested choices rebuilt)."""
+        return flat.unflatten(self.dimensions, values)
+
     def encode(self, config: Mapping[str, Any]) -> np.ndarray:
         """The configuration as a point of the unit cube; inactive dimensions are NaN."""
         return flat.encode(self.dimensions, config)

@@ -12,4 +12,6 @@ EVERY_TYPE = {
     "qn": {"_type": "qnormal", "_value": [0.0, 3.0, 0.5]},
     "ln": {"_type": "lognormal", "_value": [0.0, 1.0]},
     "qln": {"_type": "qlognormal", "_value": [2.0, 1.0, 1]},
+    "lc": {"_type": "layer_choice", "_value": ["conv3", "conv5", "pool"]},
+    "ic": {"_type": "input_choice", "_value": {"candidates": ["in0", "in1", "node0"], "n_chosen": 2}},
 }

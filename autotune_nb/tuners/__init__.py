@@ -26,13 +26,20 @@ _REGISTRY: Registry[Tuner] = Registry("tuner", {
     "GridSearch": "autotune_nb.tuners.grid:GridSearchTuner",
     "Batch": "autotune_nb.tuners.grid:BatchTuner",
     "GP": "autotune_nb.tuners.gp:GPTuner",
+    "Hyperband": "autotune_nb.tuners.hyperband:HyperbandTuner",
+    "BOHB": "autotune_nb.tuners.bohb:BOHBTuner",
+    "PBTTuner": "autotune_nb.tuners.pbt:PBTTuner",
+    "MetisTuner": "autotune_nb.tuners.metis:MetisTuner",
+    "PPOTuner": "autotune_nb.tuners.ppo:PPOTuner",
+    "SMAC": "autotune_nb.tuners.smac_tuner:SMACTuner",
 })
 
 
 #: NNI's other spellings of builtin tuners (its class names), accepted wherever a tuner is named. They
 #: are not registry entries: ``available_tuners`` (and the contract suites over it) lists each tuner once.
 _ALIASES = {"gptuner": "GP", "batchtuner": "Batch", "gridsearchtuner": "GridSearch", "tpetuner": "TPE",
-            "randomtuner": "Random", "annealtuner": "Anneal", "evolutiontuner": "Evolution"}
+            "randomtuner": "Random", "annealtuner": "Anneal", "evolutiontuner": "Evolution",
+            "smactuner": "SMAC"}
 
 
 def canonical_tuner_name(name: str) -> str:
@@ -55,6 +62,11 @@ def available_tuners() -> list[str]:
 def tuner_class(name: str) -> type[Tuner]:
     """The class registered as ``name`` (any case), or as the tuner an NNI alias names."""
     return _REGISTRY.load(canonical_tuner_name(name))
+
+
+def tuner_target(name: str) -> str:
+    """The "module:Class" path of ``tuner_class(name)``, without importing it."""
+    return _REGISTRY.target(canonical_tuner_name(name))
 
 
 #: create_tuner's arguments that a config may misplace in classArgs, and where each goes instead.
@@ -89,4 +101,5 @@ def create_tuner(
     return cls(space, optimize_mode=optimize_mode, seed=seed, **class_args)
 
 
-__all__ = ["Tuner", "available_tuners", "canonical_tuner_name", "create_tuner", "register_tuner", "tuner_class", "warm_start_trials"]
+__all__ = ["Tuner", "available_tuners", "canonical_tuner_name", "create_tuner", "register_tuner", "tuner_class", "tuner_target",
+           "warm_start_trials"]

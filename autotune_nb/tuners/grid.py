@@ -20,7 +20,7 @@ from ..space import Choice, Distribution, RandInt, SearchSpace
 from ..trial import Trial
 from .base import Tuner, config_key
 
-GRID_TYPES = frozenset({"choice", "randint", "quniform", "qloguniform"})
+GRID_TYPES = frozenset({"choice", "randint", "quniform", "qloguniform", "layer_choice", "input_choice"})
 #: The most points GridSearch walks: 10**8 trials take three years at one a second, and the keys of
 #: the configurations that ran (kept to skip them on resume) several gigabytes.
 MAX_GRID_POINTS = 10**8
@@ -223,8 +223,9 @@ class GridSearchTuner(_ListTuner):
             if dim.distribution.type_name not in GRID_TYPES:
                 raise UnsupportedSpaceError(
                     f"GridSearch cannot enumerate {dim.key!r} of type {dim.distribution!r}: only choice, "
-                    "randint, quniform and qloguniform have a finite grid. Give it bounds and a step with "
-                    "a q-type, quniform(low, high, q) or qloguniform(low, high, q), or list its values with choice"
+                    "randint, quniform, qloguniform, layer_choice and input_choice have a finite grid. Give it "
+                    "bounds and a step with a q-type, quniform(low, high, q) or qloguniform(low, high, q), "
+                    "or list its values with choice"
                 )
 
 
