@@ -33,13 +33,18 @@ class Registry(Generic[T]):
 
     def load(self, name: str) -> type[T]:
         """The class registered as ``name`` (any case); an unknown name is refused, listing the known."""
+        return _import(self.target(name))
+
+    def target(self, name: str) -> str:
+        """The "module:Class" path registered as ``name`` (any case), without importing it; an
+        unknown name is refused, listing the known."""
         valid = f"valid names are {', '.join(self.names())} (case-insensitive)"
         if not isinstance(name, str):
             raise ConfigurationError(f"{self.kind} must be a name, got {name!r}; {valid}")
         matches = [key for key in self._entries if key.lower() == name.lower()]
         if not matches:
             raise ConfigurationError(f"unknown {self.kind} {name!r}; {valid}")
-        return _import(self._entries[matches[0]])
+        return self._entries[matches[0]]
 
     def by_class_name(self, class_name: str) -> type[T] | None:
         """The registered class whose Python name is ``class_name`` (``CurveFitting``), or None."""

@@ -31,6 +31,11 @@ def assessor_class(name: str) -> type[Assessor]:
     return _REGISTRY.load(name)
 
 
+def assessor_target(name: str) -> str:
+    """The "module:Class" path of ``assessor_class(name)``, without importing it."""
+    return _REGISTRY.target(name)
+
+
 def __getattr__(name: str) -> type[Assessor]:
     """The assessor classes by their Python names (``CurveFitting``), imported on first use."""
     cls = _REGISTRY.by_class_name(name)
@@ -59,5 +64,5 @@ def create_assessor(name: str, *, optimize_mode: str = "maximize", class_args: M
 
 
 __all__ = [
-    "ASHA", "Assessor", "CurveFitting", "Decision", "MedianStop", "assessor_class", "available_assessors", "create_assessor",
+    "ASHA", "Assessor", "CurveFitting", "Decision", "MedianStop", "assessor_class", "assessor_target", "available_assessors", "create_assessor",
 ]

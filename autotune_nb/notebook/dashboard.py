@@ -241,7 +241,7 @@ class Dashboard:
     def _draw(self, data: charts.DashboardData) -> None:
         self._draw_header(data.progress)
         self._draw_results(data.results)
-        self._draw_curves(data.curves)
+        self._draw_curves(data.curves, data.progress.done)
         self._parallel.draw(data.parallel, self._set_arrays)
         self._analysis.draw(data.columns, final=self._finished)
         self._draw_tables(data)
@@ -267,15 +267,15 @@ class Dashboard:
                              y=points.values.astype(np.float32))
         self._set_arrays(self._best_line, x=chart.best_numbers, y=chart.best_values)
 
-    def _draw_curves(self, chart: charts.CurvesChart) -> None:
+    def _draw_curves(self, chart: charts.CurvesChart, done: int) -> None:
         steps, values = chart.steps, chart.values
         if steps.shape == (1, 1):  # bqplot squeezes (1, 1) to a scalar, which Lines refuses: pad a NaN step
             steps, values = (np.pad(a, ((0, 0), (0, 1)), constant_values=np.nan) for a in (steps, values))
         self._set_arrays(self._curve_lines, x=steps, y=values)
         self._curve_lines.colors = [STATE_COLORS[state] for state in chart.states] or [RESULT]
         self._set_arrays(self._stopped_marks, x=chart.stopped_steps, y=chart.stopped_values)
-        self._curves_figure.title = f"Intermediate results (latest {len(chart.numbers)} trials)"
-        self._curves_figure.layout.display = None if chart.total else "none"  # no trial reports: nothing to show
+        # Hidden once trials end and none has reported: nothing to show (and no message for a study that reports).
+        self._curves_figure.layout.display = None if chart.total or not done else "none"
 
     def _draw_tables(self, data: charts.DashboardData) -> None:
         parts = []
@@ -375,7 +375,7 @@ class Dashboard:
         self._synced = [
             self._header, self._progress, self._status, self._best, self._table,
             self._failed_select, self._failed_select.layout, *self._state_marks.values(), self._best_line,
-            self._curve_lines, self._stopped_marks, self._curves_figure, self._curves_figure.layout,
+            self._curve_lines, self._stopped_marks, self._curves_figure.layout,
             *self._parallel.synced, *self._analysis.synced,
         ]
 
@@ -412,7 +412,9 @@ class Dashboard:
         )
         axes = [bqplot.Axis(scale=scales["x"], label="step"),
                 bqplot.Axis(scale=scales["y"], side="left", label="intermediate result")]
-        return self._figure("Intermediate results", [self._curve_lines, self._stopped_marks], axes,
+        # The titles of the charts say their caps and no count, which would cost a message a refresh.
+        return self._figure(f"Intermediate results (up to the latest {charts.MAX_CURVES} trials)",
+                            [self._curve_lines, self._stopped_marks], axes,
                             "autotune-curves-chart", "50%")
 
 

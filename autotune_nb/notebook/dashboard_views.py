@@ -32,7 +32,7 @@ from ..views.static import importance_html
 from ..vocabulary import Direction
 
 #: The shortest time between two computations of importance and slices while a study runs, in seconds.
-ANALYSIS_INTERVAL = 2.0
+ANALYSIS_INTERVAL = 5.0
 #: The most of the kernel's time they may take while a study runs: a computation that took t seconds
 #: is followed by none for t / ANALYSIS_SHARE seconds (at least ANALYSIS_INTERVAL).
 ANALYSIS_SHARE = 0.05
@@ -55,7 +55,12 @@ def _ticks(axis: charts.Axis) -> tuple[np.ndarray, dict[str, str]]:
 
 class ParallelView:
     """bqplot has no parallel-coordinates mark: one Lines mark, one line per trial over axes at
-    x = 0, 1, ..., each axis a vertical bqplot Axis placed at its x, coloured by the result."""
+    x = 0, 1, ..., each axis a vertical bqplot Axis placed at its x, coloured by the result.
+
+    A line's colour is its height on the result axis (a fixed [0, 1] colour scale), so that axis, in
+    the result's units, is the colour's legend too: a refresh sends the lines and that axis, and no
+    colour-scale message.
+    """
 
     def __init__(self, space: SearchSpace, direction: Direction | str):
         axes = (*charts.space_axes(space), charts.result_axis(None))
@@ -64,20 +69,20 @@ class ParallelView:
         y_scale = bqplot.LinearScale(min=0.0, max=1.0)
         scales = {"x": x_scale, "y": y_scale}
         # The best results are bright: the scale runs the other way when lower is better.
-        self.colors = bqplot.ColorScale(scheme=RESULT_SCHEME, reverse=Direction(direction).sign < 0, min=0.0, max=1.0)
+        colors = bqplot.ColorScale(scheme=RESULT_SCHEME, reverse=Direction(direction).sign < 0, min=0.0, max=1.0)
         guides = bqplot.Lines(x=np.repeat(positions[:, None], 2, axis=1), y=np.tile([0.0, 1.0], (len(axes), 1)),
                               scales=scales, colors=["#bbbbbb"], stroke_width=1)
-        self.lines = bqplot.Lines(x=positions, y=[], color=[], scales={**scales, "color": self.colors},
+        self.lines = bqplot.Lines(x=positions, y=[], color=[], scales={**scales, "color": colors},
                                   stroke_width=1, opacities=[0.7])
         self.axes = [self._vertical_axis(axis, y_scale, x_scale, x) for axis, x in zip(axes, positions)]
         names = bqplot.Axis(scale=x_scale, tick_values=positions, grid_lines="none",
                             tick_labels={str(i): axis.label for i, axis in enumerate(axes)})
-        color_axis = bqplot.ColorAxis(scale=self.colors, side="right", label="result", num_ticks=3, tick_format=".3g")
         self.figure = bqplot.Figure(
-            title="Hyperparameters and result", marks=[guides, self.lines], axes=[names, *self.axes, color_axis],
-            animation_duration=0, fig_margin={**_MARGIN, "right": 90}, layout=widgets.Layout(width="100%", height="320px"),
+            title=f"Hyperparameters and result (up to the best {charts.MAX_LINES} trials)", marks=[guides, self.lines],
+            axes=[names, *self.axes],
+            animation_duration=0, fig_margin=_MARGIN, layout=widgets.Layout(width="100%", height="320px"),
         ).add_class("autotune-parallel-chart")
-        self.synced = [self.lines, self.colors, self.axes[-1], self.figure]
+        self.synced = [self.lines, self.axes[-1]]
 
     @staticmethod
     def _vertical_axis(axis: charts.Axis, y_scale, x_scale, x: float) -> bqplot.Axis:
@@ -87,18 +92,11 @@ class ParallelView:
 
     def draw(self, chart: charts.ParallelChart, set_arrays) -> None:
         """``set_arrays(mark, **arrays)``: the dashboard's setter that skips arrays equal to the last sent."""
-        set_arrays(self.lines, y=chart.coordinates, color=chart.values)
-        if chart.value_range is not None:
-            # An explicit colour domain: bqplot's ColorAxis does not draw (nor lets the lines draw)
-            # while the domain comes from data that were once empty.
-            low, high = chart.value_range
-            pad = 0.0 if high > low else abs(low) * 0.05 or 1.0
-            self.colors.min, self.colors.max = low - pad, high + pad
+        set_arrays(self.lines, y=chart.coordinates, color=chart.coordinates[:, -1])
         values, labels = _ticks(chart.axes[-1])
         set_arrays(self.axes[-1], tick_values=values)
         if self.axes[-1].tick_labels != labels:
             self.axes[-1].tick_labels = labels
-        self.figure.title = f"Hyperparameters and result (best {len(chart.values)} trials)"
 
 
 class SliceView:
@@ -116,13 +114,15 @@ class SliceView:
         x_scale, y_scale = bqplot.LinearScale(min=-0.02, max=1.02), bqplot.LinearScale()
         self.points = bqplot.Scatter(x=[], y=[], scales={"x": x_scale, "y": y_scale}, colors=[RESULT],
                                      default_size=16, opacities=[0.6])
-        self.x_axis = bqplot.Axis(scale=x_scale, label="", grid_lines="none")
+        first = self.select.value  # its axis from the start: drawing it sends none
+        values, labels = _ticks(self._axes[first])
+        self.x_axis = bqplot.Axis(scale=x_scale, label=first, tick_values=values, tick_labels=labels, grid_lines="none")
         y_axis = bqplot.Axis(scale=y_scale, side="left", label="result")
         self.figure = bqplot.Figure(title="Result per parameter value", marks=[self.points], axes=[self.x_axis, y_axis],
                                     animation_duration=0, fig_margin=_MARGIN,
                                     layout=widgets.Layout(width="100%", height="300px")).add_class("autotune-slice-chart")
         self.widget = widgets.VBox([self.select, self.figure], layout=widgets.Layout(width="50%"))
-        self.synced = [self.select, self.points, self.x_axis, self.figure]
+        self.synced = [self.select, self.points, self.x_axis]
 
     def order_by(self, names: Sequence[str]) -> None:
         """List the parameters in this order (the most important first), keeping the one chosen."""
@@ -154,10 +154,11 @@ class SliceView:
         x = self._chart.coordinates[:, column]
         active = np.isfinite(x)
         self.points.x, self.points.y = x[active].astype(np.float32), self._chart.values[active].astype(np.float32)
-        if self.x_axis.label != name:  # the axis changes with the parameter only (an array is always resent)
+        # The axis names the parameter (the title stays, and the importance panel says how many
+        # trials): a refresh sends the points, and one axis message when the parameter changes.
+        if self.x_axis.label != name:
             values, labels = _ticks(self._axes[name])
             self.x_axis.label, self.x_axis.tick_values, self.x_axis.tick_labels = name, values, labels
-        self.figure.title = f"Result per {name} ({int(active.sum())} trials)"
 
 
 class AnalysisViews:

@@ -12,12 +12,12 @@ requests:
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
 from IPython.display import JSON
 
+from .constructor_source import constructor_parameters
 from .line_check import check_line
 from .magic_line import form_fields, with_fields
 
@@ -36,13 +36,14 @@ def answer(request: str) -> JSON:
 
 
 def describe(line: str) -> dict[str, Any]:
-    from ..assessors import assessor_class, available_assessors
-    from ..tuners import available_tuners, tuner_class
+    """Cheap: the classArgs are read from each class's source, importing none (``constructor_source``)."""
+    from ..assessors import assessor_target, available_assessors
+    from ..tuners import available_tuners, tuner_target
 
     return {
         "fields": form_fields(line),
-        "tuners": {name: _class_args_of(tuner_class, name) for name in available_tuners()},
-        "assessors": {name: _class_args_of(assessor_class, name) for name in available_assessors()},
+        "tuners": {name: _class_args_of(tuner_target(name)) for name in available_tuners()},
+        "assessors": {name: _class_args_of(assessor_target(name)) for name in available_assessors()},
     }
 
 
@@ -52,17 +53,16 @@ def write(line: str, cell: str, fields: dict[str, str]) -> dict[str, Any]:
     return {"ok": check.ok, "line": check.line, "message": check.error}
 
 
-def _class_args_of(load, name: str) -> dict[str, Any]:
-    """``{"classArgs": [...]}`` for the class registered as ``name``, each classArg with its default as
-    Python writes it (None: required); ``{"error": ...}`` when the class does not import, so that one
-    broken plugin leaves the others in the form."""
+def _class_args_of(target: str) -> dict[str, Any]:
+    """``{"classArgs": [...]}`` for the class at ``target`` ("module:Class"), each classArg with its
+    default as Python writes it (None: required); ``{"error": ...}`` when the class had to be imported
+    and does not import, so that one broken plugin leaves the others in the form."""
     try:
-        constructor = load(name).__init__
-    except ImportError as exc:
-        return {"error": f"{name} does not import here: {exc}"}
-    parameters = inspect.signature(constructor).parameters.values()
+        parameters = constructor_parameters(target)
+    except (ImportError, AttributeError) as exc:
+        return {"error": f"{target} does not import here: {exc}"}
     return {"classArgs": [
-        {"name": p.name, "default": None if p.default is inspect.Parameter.empty else repr(p.default)}
+        {"name": p.name, "default": p.default}
         for p in parameters
-        if p.name not in _FILLED_BY_THE_STUDY and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if p.keyword and p.name not in _FILLED_BY_THE_STUDY
     ]}

@@ -4,7 +4,7 @@ loguniform and qloguniform (values in [low, high], q-types clipped to it, log-ty
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -87,6 +87,10 @@ class _Bounded(Distribution):
         value = quantize(x, self.q, self.low, self.high)
         return int(round(value)) if self._integral_grid else value
 
+    def snap(self, x: float) -> Any:
+        """The legal value NNI's rule makes of a raw draw ``x``: clipped to [low, high], q-rounded."""
+        return self._finish(x)
+
     @property
     def _integral_grid(self) -> bool:
         """q, low and high all integers: values are returned as ints (e.g. batch sizes)."""
@@ -100,7 +104,13 @@ class _Bounded(Distribution):
 
     def to_unit(self, value: Any) -> float:
         lo, hi = self._warp(self.low), self._warp(self.high)
-        return float(np.clip((self._warp(value) - lo) / (hi - lo), 0.0, 1.0))
+        return min(max((self._warp(value) - lo) / (hi - lo), 0.0), 1.0)  # not np.clip: 20x slower on a scalar
+
+    def to_units(self, values: Sequence[float]) -> np.ndarray:
+        """``to_unit`` of many values at once (``dimensions.encode_many``)."""
+        lo, hi = self._warp(self.low), self._warp(self.high)
+        x = np.asarray(values, dtype=float)
+        return np.clip(((np.log(x) if self.log else x) - lo) / (hi - lo), 0.0, 1.0)
 
     def from_unit(self, u: float) -> Any:
         lo, hi = self._warp(self.low), self._warp(self.high)

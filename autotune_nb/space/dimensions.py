@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from .bounded import _Bounded
 from .choices import Choice
 from .distribution import Distribution
 
@@ -80,6 +81,37 @@ def encode(dims: list[Dimension], config: Mapping[str, Any]) -> np.ndarray:
     return out
 
 
+def encode_many(dims: list[Dimension], configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """``encode`` of each configuration, one row each, column by column: a value repeated in a
+    dimension (a choice's option, a q-type's step) is converted once (the live dashboard encodes
+    hundreds of trials per refresh)."""
+    out = np.full((len(configs), len(dims)), np.nan)
+    for j, dim in enumerate(dims):
+        values = [_lookup(config, dim) for config in configs]
+        rows = [i for i, value in enumerate(values) if value is not _INACTIVE]
+        active = [values[i] for i in rows]
+        dist = dim.distribution
+        out[rows, j] = dist.to_units(active) if isinstance(dist, _Bounded) else _each_once(dist.to_unit, active)
+    return out
+
+
+def _each_once(to_unit, values: list) -> list[float]:
+    """``to_unit`` of each value, computed once per distinct value (by type too: a choice tells the
+    option 1 from True)."""
+    known: dict = {}
+    units = []
+    for value in values:
+        key = (type(value), value)
+        try:
+            unit = known[key]
+        except KeyError:
+            unit = known[key] = to_unit(value)
+        except TypeError:  # unhashable: converted each time
+            unit = to_unit(value)
+        units.append(unit)
+    return units
+
+
 def decode(dims: list[Dimension], point: Sequence[float]) -> dict[str, Any]:
     """The configuration at a unit-cube point (NaN in an active dimension means its default)."""
     values: list[Any] = []
@@ -103,26 +135,34 @@ def decode(dims: list[Dimension], point: Sequence[float]) -> dict[str, Any]:
     return _assemble(dims, values)
 
 
+def unflatten(dims: list[Dimension], flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The nested configuration of ``flat_values``' form: ``{dimension key: value}`` of the active
+    dimensions, a choice by its option (a nested one by its ``_name``)."""
+    return _assemble(dims, [flat.get(dim.key, _INACTIVE) for dim in dims])
+
+
 def _lookup(config: Mapping[str, Any], dim: Dimension) -> Any:
     """The flat value of ``dim`` in a nested configuration, or _INACTIVE if its branch was not taken.
 
     The flat value of a choice is its option, or the ``_name`` of a nested option.
     """
-    node: Any = config
     path = dim.path
-    # Walk down: every (name, branch) pair on the way must be the branch taken.
-    for depth in range(0, len(path) - 1, 2):
-        name, branch = path[depth], path[depth + 1]
-        if not isinstance(node, Mapping) or name not in node:
+    if len(path) == 1:  # a top-level parameter, the common case: no branch to walk (encode runs per trial)
+        value = config.get(path[0], _INACTIVE)
+    else:
+        node: Any = config
+        # Walk down: every (name, branch) pair on the way must be the branch taken.
+        for depth in range(0, len(path) - 1, 2):
+            name, branch = path[depth], path[depth + 1]
+            if not isinstance(node, Mapping) or name not in node:
+                return _INACTIVE
+            node = node[name]
+            if not isinstance(node, Mapping) or str(node.get("_name")) != branch:
+                return _INACTIVE
+        if not isinstance(node, Mapping) or path[-1] not in node:
             return _INACTIVE
-        node = node[name]
-        if not isinstance(node, Mapping) or str(node.get("_name")) != branch:
-            return _INACTIVE
-    if not isinstance(node, Mapping) or path[-1] not in node:
-        return _INACTIVE
-    value = node[path[-1]]
-    dist = dim.distribution
-    if isinstance(dist, Choice) and isinstance(value, Mapping) and "_name" in value:
+        value = node[path[-1]]
+    if isinstance(dim.distribution, Choice) and isinstance(value, Mapping) and "_name" in value:
         return value["_name"]
     return value
 

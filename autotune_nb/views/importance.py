@@ -88,7 +88,7 @@ def importance_of(columns: charts.Columns, direction: Direction | str, space: Se
         ranked = charts.sample_by_number(columns, ranked, max_trials)
     if len(ranked) < MIN_TRIALS:
         return None
-    points = np.array([encode(columns.trials[i]) for i in ranked])
+    points = encode.rows([columns.trials[i] for i in ranked])
     options = [len(dim.distribution.options) if isinstance(dim.distribution, Choice) else None
                for dim in space.dimensions]
     values = columns.values[ranked]

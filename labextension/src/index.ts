@@ -49,6 +49,8 @@ interface TrialView {
   lastIntermediate: number | null;
   duration: number | null;
   gpu: string | null;
+  /** Its place in a Hyperband/BOHB or PBT schedule, in words (`lineageOf`); '' without directives. */
+  lineage: string;
 }
 
 interface StudyView {
@@ -116,6 +118,33 @@ function durationOf(trial: JsonObject): number | null {
   return start !== null && end !== null ? end - start : null;
 }
 
+/** A trial's `directives` in the words of autotune_nb/views/lineage.py's `lineage_label`, which
+ * tests/browser/test_mime_renderer.py compares with this: "bracket 0 rung 1 · budget 3 · from #7 (checkpoint)". */
+export function lineageOf(directives: unknown): string {
+  if (!isObject(directives)) {
+    return '';
+  }
+  const parts: string[] = [];
+  const bracket = numberOf(directives.bracket);
+  const generation = numberOf(directives.generation);
+  const budget = numberOf(directives.budget);
+  const parent = numberOf(directives.parent);
+  if (bracket !== null) {
+    parts.push(`bracket ${bracket} rung ${numberOf(directives.rung)}`);
+  }
+  if (generation !== null) {
+    parts.push(`generation ${generation} member ${numberOf(directives.member)}`);
+  }
+  if (budget !== null) {
+    parts.push(`budget ${Number(budget.toPrecision(6))}`);
+  }
+  if (parent !== null) {
+    const how = directives.resumed === true ? ' (checkpoint)' : directives.resumed === false ? ' (rerun)' : '';
+    parts.push(`from #${parent}${how}`);
+  }
+  return parts.join(' · ');
+}
+
 function trialOf(data: unknown, index: number): TrialView | null {
   if (!isObject(data)) {
     return null;
@@ -128,7 +157,8 @@ function trialOf(data: unknown, index: number): TrialView | null {
     value: numberOf(data.value),
     lastIntermediate: lastIntermediate(data.intermediates),
     duration: durationOf(data),
-    gpu: typeof data.gpu === 'string' ? data.gpu : null
+    gpu: typeof data.gpu === 'string' ? data.gpu : null,
+    lineage: lineageOf(data.directives)
   };
 }
 
@@ -357,7 +387,8 @@ function bestView(study: StudyView, best: TrialView | undefined): HTMLElement {
 function topTable(study: StudyView, rows: TrialView[]): HTMLTableElement {
   const table = element('table', 'autotune-lab-table');
   const head = table.createTHead().insertRow();
-  ['#', 'result', ...study.paramNames, 'state', 'duration', 'GPU'].forEach(name =>
+  const lineage = rows.some(trial => trial.lineage); // a column only for a schedule's trials, as views/static.py
+  ['#', 'result', ...study.paramNames, 'state', 'duration', 'GPU', ...(lineage ? ['lineage'] : [])].forEach(name =>
     head.append(element('th', undefined, name))
   );
   const body = table.createTBody();
@@ -369,7 +400,8 @@ function topTable(study: StudyView, rows: TrialView[]): HTMLTableElement {
       ...study.paramNames.map(name => (name in trial.params ? formatValue(trial.params[name]) : '')),
       stateLabel(trial.state),
       formatDuration(trial.duration),
-      trial.gpu ?? ''
+      trial.gpu ?? '',
+      ...(lineage ? [trial.lineage] : [])
     ];
     cells.forEach(text => row.append(element('td', undefined, text)));
   });

@@ -114,3 +114,33 @@ def test_a_large_saved_study_shows_that_it_holds_a_sample_and_counts_every_trial
     points = page.query_selector_all("svg.autotune-lab-chart circle.autotune-lab-point")
     assert len(points) == len(document["trials"])
     screenshot(view, "large_study_capped.png")
+
+
+def test_a_saved_hyperband_study_shows_each_trial_s_lineage(lab, page):
+    """The renderer words a trial's ``directives`` (bracket, rung, budget, the trial it started from) as
+    the static view does (views/lineage.py), in a lineage column that only a schedule's study has."""
+    from autotune_nb.views.lineage import lineage_label
+
+    study = at.Study({"q": at.uniform(0, 1)}, tuner="Hyperband", tuner_args={"R": 9, "eta": 3, "exec_mode": "serial"},
+                     seed=0, storage=None, name="hyperband-study")
+    study.run(lambda params: params["q"], max_trials=13, executor="inline")  # bracket 0: 9 + 3 + 1 trials
+    expected = {trial.number: lineage_label(trial.directives) for trial in study.trials}
+    assert any("from #" in label for label in expected.values())
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("study", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", data=study_mimebundle(study.config, study.trials, study.state),
+                               execution_count=1)])]
+    nbformat.write(nb, lab.root / "hyperband_study.ipynb")
+
+    page.goto(lab.url(f"/lab/workspaces/lineage-{os.getpid()}/tree/hyperband_study.ipynb"))
+    page.wait_for_selector(".jp-OutputArea-output .autotune-lab-study", timeout=120_000)
+    page.click(".jp-Dialog button:has-text('No Kernel')", timeout=60_000)
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=30_000)
+
+    headings = [th.inner_text() for th in page.query_selector_all(".autotune-lab-table thead th")]
+    assert headings[-1] == "lineage"
+    rows = [[td.inner_text() for td in tr.query_selector_all("td")]
+            for tr in page.query_selector_all(".autotune-lab-table tbody tr")]
+    assert len(rows) == 10
+    assert {int(row[0]): row[-1] for row in rows} == {int(row[0]): expected[int(row[0])] for row in rows}
+    assert any("from #" in row[-1] for row in rows)  # a promotion among the best: rung 1 and 2 rerun the best

@@ -69,6 +69,24 @@ def test_parallel_axes_carry_real_ticks_and_the_result_axis_its_range():
     assert chart.coordinates[-1, 1] == pytest.approx(act_axis.ticks[act_axis.tick_labels.index("tanh")])
 
 
+def test_the_result_range_widens_to_whole_ticks_so_a_new_value_inside_it_moves_no_axis():
+    assert charts.nice_range(0.0013, 0.4993) == (0.0, 0.5) and charts.nice_range(-3.2, 7.9) == (-5.0, 10.0)
+    space = SearchSpace(SPACE)
+    first = charts.parallel_chart(charts.columns_of([trial(0, 0.13), trial(1, 0.87)]), "maximize", space)
+    later = charts.parallel_chart(charts.columns_of([trial(0, 0.13), trial(1, 0.87), trial(2, 0.95)]), "maximize", space)
+    assert first.value_range == later.value_range == (0.0, 1.0)
+    assert first.axes[-1] == later.axes[-1]  # the same ticks: the axis sends no message
+    assert later.coordinates[:, -1] == pytest.approx([0.13, 0.87, 0.95])
+
+
+def test_parallel_lines_are_coloured_by_their_height_on_the_result_axis():
+    study = at.Study(SPACE, tuner="Random", seed=1, storage=None)
+    study.run(lambda p: p["x"], max_trials=12, executor="inline")
+    parallel = Dashboard(study)._parallel
+    assert np.array_equal(np.asarray(parallel.lines.color), np.asarray(parallel.lines.y)[:, -1])
+    assert (parallel.lines.scales["color"].min, parallel.lines.scales["color"].max) == (0.0, 1.0)
+
+
 def test_slices_sample_trials_by_number_and_leave_inactive_branches_out():
     space = SearchSpace({"opt": at.choice([{"_name": "sgd", "m": at.uniform(0, 1)}, {"_name": "adam"}])})
     trials = [Trial(number=i, params={"opt": {"_name": "sgd", "m": i / 10} if i % 4 == 0 else {"_name": "adam"}},
