@@ -5,8 +5,10 @@ Rungs sit at ``min_resource * reduction_factor ** (min_early_stopping_rate + k)`
 ... When a trial's report count reaches a rung, its value there is ranked among the values that
 every trial of the study reported at that rung (running, finished or stopped: the asynchronous
 rule does not wait for a rung to fill); it goes on only if it is within the top
-``1 / reduction_factor`` of them (at least the best one). Between rungs nothing is decided. Counting
-reports (not step labels) follows NNI's assessors.
+``1 / reduction_factor`` of them (at least the best one; a tie with the last kept value goes on).
+Between rungs nothing is decided. Counting reports (not step labels) follows NNI's assessors; for a
+trial reporting steps 1, 2, 3, ... this decides as Optuna's SuccessiveHalvingPruner (whose rungs
+are step labels), which tests/unit/test_asha.py checks by replaying the same curves through both.
 """
 
 from __future__ import annotations

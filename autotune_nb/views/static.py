@@ -39,8 +39,9 @@ from .palette import BEST_LINE, RESULT, STATE_COLORS
 
 MIME_TYPE = "application/vnd.autotune.study+json"
 
-#: The most trials a saved notebook holds of one study (a bundle then stays well under 100 kB).
-SHOWN_TRIALS = 150
+#: The most trials a saved notebook holds of one study: with the parallel-coordinate and slice SVGs the
+#: bundle of a 1,000-trial study stays under 100 kB (tests/integration/test_fault_matrix_execution.py).
+SHOWN_TRIALS = 120
 #: How many of them are the latest trials, and how many the best (the table's rows).
 LATEST_TRIALS = 40
 TOP_N = 10
@@ -332,6 +333,10 @@ def _axis_svg(axis: charts.Axis, place, vertical: bool) -> list[str]:
     return parts
 
 
+#: Opacity steps of the static parallel coordinates: the worst trials faintest, the best darkest.
+PARALLEL_BANDS = 6
+
+
 def parallel_svg(chart: charts.ParallelChart, title: str, width: int = 720, height: int = 260) -> str:
     """Parallel coordinates: a vertical axis per parameter and the result, each with ticks in its
     own units (log axes, category labels); one polyline per trial, darker for better results."""
@@ -344,10 +349,13 @@ def parallel_svg(chart: charts.ParallelChart, title: str, width: int = 720, heig
 
     parts = [f'<svg class="autotune-parallel" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img">', f"<title>{_esc(title)}</title>"]
-    ranks = np.linspace(0.15, 0.9, len(chart.values)) if len(chart.values) else []
-    for row, opacity in zip(chart.coordinates, ranks):  # rows run worst to best
-        points = " ".join(f"{x:.1f},{y:.1f}" for j, p in enumerate(row) if np.isfinite(p) for x, y in [place(j, p)])
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{RESULT}" stroke-opacity="{opacity:.2f}"/>')
+    # Rows run worst to best; they are drawn in PARALLEL_BANDS paths of rising opacity (one element per
+    # band, whole-pixel points: a saved notebook keeps this SVG, so its size counts).
+    for band, rows in enumerate(np.array_split(chart.coordinates, min(PARALLEL_BANDS, len(chart.coordinates)))):
+        lines = ("M" + "L".join(f"{x:.0f},{y:.0f}" for j, p in enumerate(row) if np.isfinite(p)
+                                for x, y in [place(j, p)]) for row in rows)
+        opacity = 0.15 + 0.75 * band / max(PARALLEL_BANDS - 1, 1)
+        parts.append(f'<path d="{"".join(lines)}" fill="none" stroke="{RESULT}" stroke-opacity="{opacity:.2f}"/>')
     for j, axis in enumerate(chart.axes):
         (x, y_top), (_, y_bottom) = place(j, 1.0), place(j, 0.0)
         parts.append(f'<line x1="{x:.1f}" y1="{y_top:.1f}" x2="{x:.1f}" y2="{y_bottom:.1f}" stroke="#888888"/>')
@@ -376,7 +384,7 @@ def slices_svg(chart: charts.SliceChart, order: Sequence[str] | None = None, siz
         def place(p: float, value: float) -> tuple[float, float]:
             return (left + p * (width - left - right), top + (y1 - value) / (y1 - y0) * (height - top - bottom))
 
-        dots = "".join(f"M{px:.1f},{py:.1f}h0" for px, py in (place(p, v) for p, v in zip(x[active], chart.values[active])))
+        dots = "".join(f"M{px:.0f},{py:.0f}h0" for px, py in (place(p, v) for p, v in zip(x[active], chart.values[active])))
         parts = [f'<svg class="autotune-slice" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                  f'viewBox="0 0 {width} {height}" role="img"><title>{_esc(f"result against {name}")}</title>',
                  f'<text x="{width / 2:.0f}" y="12" text-anchor="middle" {_TEXT_STYLE}>{_esc(name)}</text>',

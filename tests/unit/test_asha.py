@@ -3,6 +3,7 @@ that stops trials with it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import autotune_nb as at
@@ -49,6 +50,52 @@ def test_running_and_stopped_trials_count_at_their_rungs_asynchronously():
     history = [recorded_trial(0, [0.8], TrialState.RUNNING), recorded_trial(1, [0.9], TrialState.EARLY_STOPPED)]
     assert asha.assess(recorded_trial(99, [0.85], TrialState.RUNNING), history) is STOP  # keep 1 of 3
     assert asha.assess(recorded_trial(99, [0.95], TrialState.RUNNING), history) is CONTINUE
+
+
+def test_a_tie_with_the_last_kept_value_goes_on_and_others_are_read_at_the_rung_not_at_their_end():
+    asha = create_assessor("ASHA", min_resource=1, reduction_factor=3)
+    # 3 values at rung 1 keep 1: the tie with the best goes on (Optuna's SuccessiveHalvingPruner does too).
+    assert asha.assess(recorded_trial(99, [0.5], TrialState.RUNNING),
+                       [recorded_trial(0, [0.5]), recorded_trial(1, [0.2])]) is CONTINUE
+    # Trial 0 ended at 0.9 but had 0.3 at rung 3: there it is worse than 0.4.
+    went_on = recorded_trial(0, [0.1, 0.2, 0.3, 0.9])
+    assert asha.assess(recorded_trial(99, [0.1, 0.2, 0.4], TrialState.RUNNING),
+                       [went_on, recorded_trial(1, [0.1, 0.2, 0.35])]) is CONTINUE
+
+
+def test_it_decides_as_optunas_successive_halving_pruner_on_the_same_curves_in_sequence():
+    """Li et al.'s rule, replayed one trial after another: every trial stops at the same step."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rng = np.random.default_rng(7)
+    curves = [np.cumsum(rng.normal(0.05, 0.05, size=12)) + rng.normal(0, 0.2) for _ in range(40)]
+    for eta, min_resource, rate in ((3, 1, 0), (2, 2, 1), (4, 1, 1)):
+        asha = create_assessor("ASHA", min_resource=min_resource, reduction_factor=eta, min_early_stopping_rate=rate)
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=min_resource, reduction_factor=eta,
+                                                         min_early_stopping_rate=rate)
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        ours, theirs, history = [], [], []
+        for number, curve in enumerate(curves):
+            trial = study.ask()
+            theirs.append(len(curve))
+            for step, value in enumerate(curve, start=1):
+                trial.report(float(value), step)
+                if trial.should_prune():
+                    theirs[-1] = step
+                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                    break
+            else:
+                study.tell(trial, float(curve[-1]))
+            for step in range(1, len(curve) + 1):
+                running = recorded_trial(number, curve[:step], TrialState.RUNNING)
+                if asha.assess(running, history) is STOP:
+                    history.append(recorded_trial(number, curve[:step], TrialState.EARLY_STOPPED))
+                    break
+            else:
+                history.append(recorded_trial(number, curve))
+            ours.append(len(history[-1].intermediates))
+        assert ours == theirs, (eta, min_resource, rate)
+        assert min(ours) < len(curves[0])  # some were stopped
 
 
 @pytest.mark.parametrize(("class_args", "fragments"), [
