@@ -290,24 +290,16 @@ class AutotuneMagics(Magics):
                                 max_duration=max_duration, trial_timeout=trial_timeout, max_failures=args.max_failures,
                                 **pool_options)
         user_ns[args.out] = study
-        view = Dashboard(study, total=len(study.trials) + args.trials, stop=self._stop_button_action(study, args))
-        display(view)  # from this thread: the output belongs to this cell, even for a background run
 
         def run_and_clean_up() -> None:
             try:
-                with view.following():
-                    run()
+                run()
             finally:
                 remove_run_folder(folder)
                 if cluster is not None:
                     cluster.shutdown()  # the run did, unless it never started (a busy study)
 
-        if args.background:
-            self._start_background(study, run_and_clean_up)
-            return None
-        run_in_cell(run_and_clean_up, on_interrupt=lambda: study.stop("interrupted"))
-        print(summary(study))
-        return study
+        return self._run_with_dashboard(study, args, len(study.trials) + args.trials, run_and_clean_up)
 
     @staticmethod
     def _open_study(args, space: SearchSpace, tuner_args: dict, assessor_args: dict):
@@ -363,26 +355,28 @@ class AutotuneMagics(Magics):
                 overrides["executor"].shutdown()
             raise UsageError(str(exc)) from None
         study = user_ns[args.out] = prepared.study
-        view = Dashboard(study, total=len(study.trials) + prepared.run_options["max_trials"],
-                         stop=self._stop_button_action(study, args))
-        display(view)
+        return self._run_with_dashboard(study, args, len(study.trials) + prepared.run_options["max_trials"],
+                                        prepared.run)
 
-        def run() -> None:
+    def _run_with_dashboard(self, study, args, total: int, run: Callable[[], None]):
+        """Show the live dashboard under the cell and call ``run`` (the study's run): from a thread with
+        ``--background`` (returns None), else while the cell waits (``cell_wait``: its Stop is heard, an
+        interrupt stops the study) and then prints the summary and returns the study. Stop is offered
+        wherever a click can reach the study; else the dashboard says to interrupt the kernel."""
+        stop = study.stop if args.background or widget_messages_heard() else None
+        view = Dashboard(study, total=total, stop=stop)
+        display(view)  # from this thread: the output belongs to this cell, even for a background run
+
+        def followed() -> None:
             with view.following():
-                prepared.run()
+                run()
 
         if args.background:
-            self._start_background(study, run)
+            self._start_background(study, followed)
             return None
-        run_in_cell(run, on_interrupt=lambda: study.stop("interrupted"))
+        run_in_cell(followed, on_interrupt=lambda: study.stop("interrupted"))
         print(summary(study))
         return study
-
-    @staticmethod
-    def _stop_button_action(study, args):
-        """What the dashboard's Stop calls: the study's stop, for a background run and for a blocking
-        cell whose kernel hears clicks while it runs (``cell_wait``); else None (interrupt the kernel)."""
-        return study.stop if args.background or widget_messages_heard() else None
 
     def _start_background(self, study, run: Callable[[], None]) -> None:
         """Call ``run`` (the study's run) from a daemon thread; `%autotune stop NAME` finds it in

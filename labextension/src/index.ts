@@ -10,6 +10,7 @@
 
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
+import { element } from './dom';
 
 export const MIME_TYPE = 'application/vnd.autotune.study+json';
 const FORMAT = 'autotune-study';
@@ -299,21 +300,6 @@ function plottedValue(trial: TrialView): number | null {
 }
 
 // --- the DOM ----------------------------------------------------------------------------------
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function svgElement(tag: string, attributes: { [name: string]: string | number }): SVGElement {
   const node = document.createElementNS(SVG_NS, tag);

@@ -10,6 +10,7 @@
 
 import { Description, Fields, PluginInfo, Verdict, askKernel } from './kernelAnswer';
 import { Kernel } from '@jupyterlab/services';
+import { element } from './dom';
 
 const MAGIC = '%%autotune';
 
@@ -48,16 +49,6 @@ const FIELDS: FieldSpec[] = [
   { option: 'name', label: 'Study name', kind: 'text', placeholder: 'a fresh unique name' }
 ];
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function option(value: string, text: string): HTMLOptionElement {
   const node = element('option', undefined, text);
