@@ -19,8 +19,16 @@ Entrants (``--tuners``):
     random            SearchSpace.sample with default_rng(s): the random-search baseline.
 
 Regret is the best value found minus the problem's minimum; SVC-digits' minimum is unknown and is
-estimated by the best value any entrant found in this run. Slow problems (SVC-digits) run
-``--slow-seeds`` seeds (default 5) instead of ``--seeds``, numbered from ``--first-seed`` (default 0).
+estimated by the best value any entrant found in this run (so is RF-breast-cancer's). Slow problems
+(SVC-digits, RF-breast-cancer) run ``--slow-seeds`` seeds (default 5) instead of ``--seeds``, numbered
+from ``--first-seed`` (default 0).
+
+Search quality II's problems (problems_ii.py: rugged, wide-output, noisy, mixed and a random forest)
+run when named. With optuna among the entrants, a further table gives each entrant's mean, median and
+90th percentile regret and its ratio to optuna's, with a 95% paired-bootstrap interval (regret_stats.py):
+
+    python benchmarks/search_quality.py --tuners TPE GP optuna --seeds 40 --trials 30 60 100 \
+        --problems Rastrigin-3D Schwefel-2D Levy-4D Wide-Hartmann6 Wide-Rosenbrock4 Noisy-Hartmann6 MixedInt-6D
 
 For every ``<name>@<k>`` entrant run next to ``<name>``, a second table compares the two on the same
 seeds: the ratio of their mean regrets after the same number of trials, with a 95% interval from a
@@ -52,10 +60,14 @@ from autotune_nb.space import SearchSpace  # noqa: E402
 from autotune_nb.trial import Trial, TrialState  # noqa: E402
 from autotune_nb.tuners import available_tuners, tuner_class  # noqa: E402
 from problems import DEFAULT_PROBLEMS, PROBLEMS, Problem  # noqa: E402
+from problems_ii import PROBLEMS_II  # noqa: E402
+from regret_stats import BOOTSTRAP_RESAMPLES, format_against  # noqa: E402
+
+#: Every problem the benchmark can run: problems.py's and search quality II's (problems_ii.py).
+ALL_PROBLEMS: dict[str, Problem] = {**PROBLEMS, **PROBLEMS_II}
 
 Runner = Callable[[Problem, int, int], list[float]]
 PEERS = ("optuna", "hyperopt", "random")
-BOOTSTRAP_RESAMPLES = 2000
 # Registry entries that cannot search these continuous spaces, or are aliases of another entry.
 _NOT_BENCHMARKED = {"GridSearch", "Batch", "HyperoptTPE"}
 
@@ -255,6 +267,22 @@ def print_table(problem: Problem, results: dict[str, dict[str, Any]], checkpoint
     sys.stdout.flush()
 
 
+def print_against_optuna(problem: Problem, results: dict[str, dict[str, Any]], checkpoints: list[int]) -> None:
+    """Each entrant's mean, median and 90th percentile regret, with its ratio to optuna's TPE on the same
+    seeds and a 95% paired-bootstrap interval (regret_stats.py); nothing when optuna did not run."""
+    if "optuna" not in results:
+        return
+    minimum, _ = problem_minimum(problem, results)
+    rng = np.random.default_rng(0)
+    print(f"\n{problem.name}: regret, and its ratio to optuna's [95% paired-bootstrap interval]")
+    for i, n in enumerate(checkpoints):
+        reference = results["optuna"]["best"][:, i] - minimum
+        for entrant, r in results.items():
+            if entrant != "optuna":
+                print(f"  @{n:<4} {entrant:<18} {format_against(r['best'][:, i] - minimum, reference, rng)}")
+    sys.stdout.flush()
+
+
 def ratio_with_interval(numerator: np.ndarray, denominator: np.ndarray, rng: np.random.Generator) -> str:
     """mean(numerator) / mean(denominator), with a 95% interval from resampling the seeds (paired)."""
     ratio = numerator.mean() / denominator.mean()
@@ -294,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-seeds", type=int, default=5, help="seeds for slow problems (default 5)")
     parser.add_argument("--first-seed", type=int, default=0, help="number of the first seed (default 0)")
     parser.add_argument("--trials", type=int, nargs="+", default=[30, 100], help="checkpoints (default 30 100)")
-    parser.add_argument("--problems", nargs="+", default=list(DEFAULT_PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--problems", nargs="+", default=list(DEFAULT_PROBLEMS), choices=list(ALL_PROBLEMS))
     parser.add_argument("--tuners", nargs="+", default=None, help="entrants (default: all, see above)")
     args = parser.parse_args(argv)
 
@@ -307,11 +335,12 @@ def main(argv: list[str] | None = None) -> None:
     checkpoints = sorted(args.trials)
     print(f"entrants: {', '.join(runners)}; checkpoints: {checkpoints}", flush=True)
     for name in args.problems:
-        problem = PROBLEMS[name]
+        problem = ALL_PROBLEMS[name]
         n_seeds = args.slow_seeds if problem.slow else args.seeds
         seeds = list(range(args.first_seed, args.first_seed + n_seeds))
         results = run_problem(problem, runners, seeds, checkpoints)
         print_table(problem, results, checkpoints, len(seeds))
+        print_against_optuna(problem, results, checkpoints)
         print_concurrency(problem, results, checkpoints)
 
 

@@ -4,7 +4,8 @@ kriging believer (believer.py) to predict the losses of trials still running.
 A constant mean (profiled out in closed form: the generalised least-squares estimate), a Matern
 kernel with one length scale per input dimension (ARD), a signal and a noise variance, all fitted by
 maximising the log marginal likelihood with L-BFGS-B within bounds. Inputs live in the unit cube
-and targets are standardised (or normal scores), which the bounds assume. Numpy and scipy only.
+and targets are standardised (warped first for the GP tuner: ``warp_losses``; normal scores for
+the believer), which the bounds assume. Numpy and scipy only.
 """
 
 from __future__ import annotations
@@ -82,6 +83,40 @@ def _inverse_from_cholesky(chol: np.ndarray) -> np.ndarray:
     if info != 0:
         raise linalg.LinAlgError(f"cannot invert the kernel matrix (LAPACK dpotri info={info})")
     return np.tril(lower) + np.tril(lower, -1).T
+
+
+# --- output warping ----------------------------------------------------------------------------
+def warp_losses(losses: np.ndarray) -> np.ndarray:
+    """The GP tuner's targets: each loss's gap to the best one, in units of the median gap, Yeo-Johnson
+    transformed with the power of largest likelihood (scipy.stats.yeojohnson), then standardised.
+
+    Losses spanning orders of magnitude (1 to 1e6) leave a GP on raw values fitting the few huge
+    ones and flat everywhere else; the power transform pulls such tails in (towards log1p of the
+    gap) and leaves near-normal losses almost as they are. Measuring the gaps from the best loss in
+    units of their median makes the warp blind to the losses' offset and unit, and puts the small
+    gaps, the ones that matter, where the transform spreads them. Every Yeo-Johnson transform is
+    strictly increasing, so the order of the losses, and with it which one is best, is kept.
+
+    Chosen by the mean regret after 30 trials on 9 continuous problems up to 6-D
+    (benchmarks/results/search_quality_ii.txt), against raw values, normal scores of the ranks,
+    log(gap + 1% of the median gap), log1p(gap / median gap) and Yeo-Johnson on the standardised
+    losses. Fewer than 3 losses, or equal ones, are only standardised.
+    """
+    from scipy import stats  # at first use: scipy.stats takes ~0.5 s to import
+
+    values = np.asarray(losses, dtype=float)
+    gaps = values - values.min()
+    unit = float(np.median(gaps)) or float(gaps.mean())
+    if len(values) < 3 or unit == 0:
+        return _standardise(values)
+    with np.errstate(over="ignore"):
+        transformed = stats.yeojohnson(gaps / unit)[0]
+    return _standardise(transformed if np.all(np.isfinite(transformed)) else values)
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    scale = float(values.std()) or 1.0
+    return (values - values.mean()) / scale
 
 
 class Hyperparameters:

@@ -1,11 +1,13 @@
 """Gaussian-process Bayesian optimisation (NNI's ``GPTuner``), on numpy and scipy only.
 
-The model (``_gp.py``): the standardised losses are a Gaussian process over the unit-cube encoding of
-the space (``SearchSpace.encode``) with a constant mean, a Matern kernel with one length scale per
-dimension (ARD) and a noise term. The hyperparameters maximise the log marginal likelihood (L-BFGS-B
-within bounds, warm-started from the previous fit, every fifth fit also from a random point); the
-constant mean is profiled out in closed form. A single shared length scale was measured no faster
-and much worse where some dimensions do not matter (Branin plus three dummy dimensions).
+The model (``_gp.py``): the losses, Yeo-Johnson warped and standardised (``warp_losses``: measured
+far better than raw values where losses span orders of magnitude), are a Gaussian process over the
+unit-cube encoding of the space (``SearchSpace.encode``) with a constant mean, a Matern kernel with
+one length scale per dimension (ARD) and a noise term. The hyperparameters maximise the log marginal
+likelihood (L-BFGS-B within bounds, warm-started from the previous fit, every fifth fit also from a
+random point); the constant mean is profiled out in closed form. A single shared length scale was
+measured no faster and much worse where some dimensions do not matter (Branin plus three dummy
+dimensions).
 
 A suggestion maximises the acquisition (``utility``: ``ei``, ``ucb`` or ``poi``) over
 ``selection_num_warm_up`` random points, refines the ``selection_num_starting_points`` best of them
@@ -29,7 +31,7 @@ from ..class_args import require_int, require_number, require_one_of
 from ..errors import UnsupportedSpaceError
 from ..space import Choice, SearchSpace
 from ..trial import Trial
-from ._gp import MATERN_NU, Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas
+from ._gp import MATERN_NU, Hyperparameters, Posterior, fit_hyperparameters, single_threaded_blas, warp_losses
 from .base import Tuner, config_key
 
 UTILITIES = ("ei", "ucb", "poi")
@@ -62,8 +64,8 @@ class GPTuner(Tuner):
         utility: the acquisition, ``"ei"`` (expected improvement), ``"ucb"`` (upper confidence
             bound) or ``"poi"`` (probability of improvement).
         kappa: the weight of the uncertainty in ``ucb``; larger explores more.
-        xi: the margin of improvement ``ei`` and ``poi`` ask for, in the objective's units;
-            larger explores more.
+        xi: the margin of improvement ``ei`` and ``poi`` ask for, in standard deviations of the
+            warped losses (``warp_losses``); larger explores more.
         nu: the Matern kernel's smoothness: 0.5, 1.5 or 2.5 (smoothest).
         alpha: variance added to the kernel's diagonal (standardised units) on top of the fitted
             noise, for numerical stability.
@@ -77,7 +79,7 @@ class GPTuner(Tuner):
     """
 
     supported_types = frozenset({"uniform", "quniform", "loguniform", "qloguniform", "randint", "normal",
-                                 "qnormal", "lognormal", "qlognormal", "choice"})
+                                 "qnormal", "lognormal", "qlognormal", "choice", "layer_choice", "input_choice"})
     supports_nested = False
 
     def __init__(self, space: SearchSpace | dict, *, optimize_mode: str = "maximize", seed: int | None = None,
@@ -132,22 +134,21 @@ class GPTuner(Tuner):
         suggested = len(self.history) + len(self.pending) + len(chosen)
         if len(y) == 0 or suggested < self.cold_start_num:
             return self.random_config(taken)
-        scale = float(y.std()) or 1.0
-        standardised = (y - y.mean()) / scale
-        hyper = self._hyperparameters(x, standardised)
+        targets = warp_losses(y)
+        hyper = self._hyperparameters(x, targets)
         liars = self._encoded([*self.pending, *chosen])
-        liar_values = np.full(len(liars), standardised.min())
-        posterior = Posterior(np.vstack([x, liars]), np.concatenate([standardised, liar_values]),
+        liar_values = np.full(len(liars), targets.min())
+        posterior = Posterior(np.vstack([x, liars]), np.concatenate([targets, liar_values]),
                                hyper, self.nu, self.alpha)
-        best = float(standardised.min())
+        best = float(targets.min())
 
         def score(points: np.ndarray) -> np.ndarray:
-            value = _acquisition(self.utility, *posterior.predict(points), best, self.kappa, self.xi / scale)[0]
+            value = _acquisition(self.utility, *posterior.predict(points), best, self.kappa, self.xi)[0]
             return np.where(np.isfinite(value), value, -np.inf)
 
         def score_with_gradient(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             mean, std, mean_grad, std_grad = posterior.predict_with_gradient(points)
-            value, d_mean, d_std = _acquisition(self.utility, mean, std, best, self.kappa, self.xi / scale)
+            value, d_mean, d_std = _acquisition(self.utility, mean, std, best, self.kappa, self.xi)
             return value, d_mean[:, None] * mean_grad + d_std[:, None] * std_grad
 
         for point in self._ranked_points(score, score_with_gradient, x.shape[1]):
