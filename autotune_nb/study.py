@@ -19,9 +19,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import shutil
 import threading
 import time
 import uuid
+import weakref
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -501,8 +503,13 @@ class Study:
     @functools.cached_property
     def folder(self) -> str:
         """The folder of the study's files (checkpoints, trial commands' folders): next to its store
-        file, or a temporary folder for a study without a store (``checkpoints.study_folder``)."""
-        return study_folder(getattr(self._store, "path", None), self.name)
+        file, or a temporary folder for a study without a store (``checkpoints.study_folder``), removed
+        with this object."""
+        store_path = getattr(self._store, "path", None)
+        folder = study_folder(store_path, self.name)
+        if store_path is None:
+            weakref.finalize(self, shutil.rmtree, folder, True)
+        return folder
 
     @functools.cached_property
     def _checkpoints(self) -> CheckpointFolders:

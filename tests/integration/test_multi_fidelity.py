@@ -5,6 +5,7 @@ folders of ended brackets are deleted."""
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -149,3 +150,13 @@ def test_bohb_trials_see_their_budgets_in_workers(tmp_path):
     for trial in study.trials:
         assert trial.metrics["budget"] == trial.metrics["nni_budget"] == trial.directives.budget
         assert trial.directives.budget in (1.0, 3.0, 9.0)
+
+
+def test_a_study_without_a_store_removes_its_checkpoint_folder_when_it_is_gone():
+    study = at.Study(SPACE, tuner="Hyperband", tuner_args={"R": 9, "eta": 3}, seed=0, storage=None)
+    study.run(curve_with_checkpoints, max_trials=13, executor="inline")
+    folder = study.folder
+    assert os.path.isdir(os.path.join(folder, "checkpoints"))
+    del study
+    gc.collect()
+    assert not os.path.exists(folder)
