@@ -16,9 +16,8 @@ QUICK_TRIALS = 8  # 01_quickstart.ipynb runs 8 trials when AUTOTUNE_QUICK=1 (the
 pytestmark = pytest.mark.timeout(600)
 
 
-def run_all_cells(lab, page, notebook: str, *, wait: bool = True) -> None:
-    """Open ``notebook`` (in the lab's root) in its own workspace, wait for its kernel, run all cells;
-    with ``wait``, return when they have run, else at once (to act on the page while they run)."""
+def open_notebook(lab, page, notebook: str) -> None:
+    """Open ``notebook`` (in the lab's root) in its own workspace and wait until its kernel is idle."""
     page.goto(lab.url(f"/lab/workspaces/{notebook.split('.')[0]}-{os.getpid()}/tree/{notebook}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
@@ -27,6 +26,12 @@ def run_all_cells(lab, page, notebook: str, *, wait: bool = True) -> None:
         "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
         timeout=120_000,
     )
+
+
+def run_all_cells(lab, page, notebook: str, *, wait: bool = True) -> None:
+    """Open ``notebook`` and run all its cells; with ``wait``, return when they have run, else at once
+    (to act on the page while they run)."""
+    open_notebook(lab, page, notebook)
     run_all = "window.jupyterapp.commands.execute('notebook:run-all-cells')"
     page.evaluate(run_all if wait else f"() => {{ {run_all}; }}")
 

@@ -4,10 +4,11 @@ the study it describes."""
 
 from __future__ import annotations
 
-import os
 
 import nbformat
 import pytest
+
+from test_dashboard_in_lab import open_notebook  # the open sequence of the browser tests
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -15,18 +16,6 @@ COMMAND = "autotune-nb:tune-cell"
 BODY = "x = at.uniform(0, 1)\nk = at.choice([1, 2, 3])\n(x - 0.3) ** 2 + k"
 WRITTEN = "%%autotune --tuner Random --trials 6 --concurrency 2 --minimize --name form-study"
 TRIALS = 6
-
-
-def open_notebook(lab, page, notebook: str) -> None:
-    """Open ``notebook`` in its own workspace and wait until its kernel is idle."""
-    page.goto(lab.url(f"/lab/workspaces/{notebook.split('.')[0]}-{os.getpid()}/tree/{notebook}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    # The toolbar reads "Idle" before the kernel exists: wait for the status bar's kernel name too.
-    page.wait_for_function(
-        "() => /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
-        timeout=120_000,
-    )
 
 
 def cell_source(page, index: int) -> str:
