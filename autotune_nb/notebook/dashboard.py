@@ -4,8 +4,9 @@ The study publishes an event on every trial change, possibly thousands a second.
 never draws per event: an event only marks it dirty and arms a timer, and the timer's refresh
 takes one snapshot of the trials, turns it into chart records (``views.charts.build``, the pure
 data step) and sets the widgets under ``hold_sync`` so each changed widget sends one message per
-refresh. Refreshes are at least ``refresh_interval`` apart (2 a second by default), a trailing one
-always follows the last event, and while trials run a heartbeat refresh once a second moves the
+refresh. A refresh begins at least ``refresh_interval`` after the previous one ended (2 a second
+by default) and no timer is armed while one draws, so a slow refresh (a big study on a loaded
+machine) lowers the rate instead of queueing refreshes; a trailing one always follows the last event, and while trials run a heartbeat refresh once a second moves the
 clock (elapsed time, ETA). ``finish()`` stops the timers and draws the final state.
 
 Refreshes run on those timer threads, never on the kernel's event loop: ipykernel sends a widget
@@ -120,6 +121,7 @@ class Dashboard:
         self._timer: threading.Timer | None = None
         self._timer_due = math.inf
         self._dirty = False
+        self._refreshing = False  # a refresh is drawing: events only mark the view stale
         self._trials_running = False
         self._finished = False
         self._last_refresh = -math.inf
@@ -182,7 +184,8 @@ class Dashboard:
             if self._finished:
                 return
             self._dirty = True
-            self._arm(self._last_refresh + self.refresh_interval - time.monotonic())
+            if not self._refreshing:  # the refresh in progress re-arms when it ends
+                self._arm(self._last_refresh + self.refresh_interval - time.monotonic())
 
     def _arm(self, delay: float) -> None:
         """Make sure a refresh runs within ``delay`` seconds (lock held)."""
@@ -206,13 +209,9 @@ class Dashboard:
             if self._finished or threading.current_thread() is not self._timer:
                 return  # finished, or superseded by an earlier timer
             self._timer, self._timer_due = None, math.inf
-        self.refresh()
+        self.refresh()  # re-arms itself when events came while it drew
         with self._lock:
-            if self._finished:
-                return
-            if self._dirty:
-                self._arm(self.refresh_interval)
-            elif self._trials_running:
+            if not self._finished and not self._dirty and self._trials_running:
                 self._arm(self.HEARTBEAT)
 
     # --- drawing -----------------------------------------------------------------------------------
@@ -221,22 +220,32 @@ class Dashboard:
         with self._refresh_lock:
             with self._lock:
                 self._dirty = False
-                self._last_refresh = time.monotonic()
-            data = charts.build(
-                self.study.trials,
-                direction=self.study.config.direction,
-                space=self.study.space,
-                total=self.total,
-                now=None if self._finished else time.time(),
-                top_n=self.top_n,
-                encoder=self._encoder,
-            )
-            with contextlib.ExitStack() as batch:
-                for widget in self._synced:
-                    batch.enter_context(widget.hold_sync())
-                self._draw(data)
-            self._trials_running = data.progress.counts[TrialState.RUNNING.value] > 0
+                self._refreshing = True
+            try:
+                self._redraw()
+            finally:
+                with self._lock:
+                    self._refreshing = False
+                    self._last_refresh = time.monotonic()
+                    if self._dirty and not self._finished:
+                        self._arm(self.refresh_interval)
             self.refresh_count += 1
+
+    def _redraw(self) -> None:
+        data = charts.build(
+            self.study.trials,
+            direction=self.study.config.direction,
+            space=self.study.space,
+            total=self.total,
+            now=None if self._finished else time.time(),
+            top_n=self.top_n,
+            encoder=self._encoder,
+        )
+        with contextlib.ExitStack() as batch:
+            for widget in self._synced:
+                batch.enter_context(widget.hold_sync())
+            self._draw(data)
+        self._trials_running = data.progress.counts[TrialState.RUNNING.value] > 0
 
     def _draw(self, data: charts.DashboardData) -> None:
         self._draw_header(data.progress)

@@ -225,6 +225,36 @@ def test_thousands_of_events_send_a_bounded_number_of_messages_and_the_final_sta
     assert dashboard._timer is None
 
 
+def test_a_refresh_slower_than_the_interval_lowers_the_rate_instead_of_queueing_refreshes(messages):
+    """A big study on a loaded machine: each refresh takes longer than ``refresh_interval``. Events
+    arriving while one draws must not arm more timers (they queued behind the drawing one and then
+    ran back to back: 18 refreshes where 10 were allowed, seen in CI)."""
+    drawing_time = 0.15
+    study = at.Study(SPACE, tuner="Random", direction="minimize", seed=0)
+    dashboard = Dashboard(study, total=400, refresh_interval=0.05).attach()
+    draw = dashboard._draw
+
+    def slow_draw(data):
+        time.sleep(drawing_time)
+        draw(data)
+
+    dashboard._draw = slow_draw
+
+    def paced(params):
+        time.sleep(0.003)
+        return objective(params)
+
+    started = time.monotonic()
+    study.run(paced, max_trials=400, max_failures=400, executor="inline")
+    elapsed = time.monotonic() - started
+    dashboard.finish()
+    # each refresh starts refresh_interval after the previous one ended; +3: the first, a trailing
+    # one, and finish's
+    assert dashboard.refresh_count <= elapsed / (drawing_time + dashboard.refresh_interval) + 3
+    assert dashboard.refresh_count >= 3  # it still drew while the trials ran
+    assert "400 / 400 trials" in dashboard._status.value
+
+
 def test_one_refresh_sends_at_most_one_message_per_widget(messages):
     study, dashboard = finished_study(n=20)
     study.run(objective, max_trials=5, executor="inline")
