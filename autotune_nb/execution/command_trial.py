@@ -26,8 +26,16 @@ cells. In the worker it starts the command as a subprocess and relays for it:
 A trial the study ends from outside (timeout, Stop, Ctrl-C) may lose its worker at once (the local
 pool kills it), so the worker cannot be relied on to end the group: the study side does, from the
 process-group id the worker writes next to the log (``end_trial_group``, called by the study's
-subscriber in ``nni_experiment.py``). A process that leaves the group itself (``setsid``) is not
-followed; neither are the trials of a study process that is killed with SIGKILL.
+subscriber in ``nni_experiment.py``).
+
+A study process killed with SIGKILL (a killed kernel, ``kill -9``) runs no code at all, and neither
+does a worker killed with it: the group ends itself. Its first member (``sh -c LAUNCHER``, the
+session leader, which then becomes ``sh -c COMMAND``) forks a **watchdog** into the group before it
+runs the command: a shell blocked reading a pipe whose only writer is the process running this
+trial. Whenever that process ends (a local worker exits within a second of its study's death,
+``worker.initialize_worker``; or it is killed itself), the read sees end-of-file and the watchdog
+kills its own group, grandchildren included. (``PR_SET_PDEATHSIG`` would reach the first child only.)
+A process that leaves the group itself (``setsid``) is not followed.
 """
 
 from __future__ import annotations
@@ -52,6 +60,15 @@ CHANNEL_VARIABLE = "AUTOTUNE_NB_TRIAL_CHANNEL"
 TAIL_LINES = 20
 #: Seconds an early-stopped command gets to end after SIGTERM before its group gets SIGKILL.
 STOP_GRACE_SECONDS = 5.0
+
+#: ``sh -c LAUNCHER autotune-trial COMMAND``, stdin the watchdog's pipe: fork the watchdog into this new
+#: group, then become ``sh -c COMMAND`` (same pid, so the group id and exit status are the command's).
+#: The watchdog ignores the early stop's SIGTERM (it must outlive the grace time) and terminal signals,
+#: waits for end-of-file on the pipe, then kills the whole group (``kill 0``), itself included.
+LAUNCHER = """exec 3<&0 </dev/null
+(trap '' TERM INT HUP; read line <&3; kill -KILL 0) &
+exec 3<&- /bin/sh -c "$1"
+"""
 
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SHIM = '''"""NNI's trial API for a trial command run by autotune_nb (written by autotune_nb.execution.command_trial)."""
@@ -140,11 +157,15 @@ class CommandTrial:
         folder = trial_folder(self.study_folder, context.trial_number)
         os.makedirs(folder, exist_ok=True)
         relay = _Relay(context)
+        watched, lifeline = os.pipe()  # this process holds the only writer, for the trial's length
         try:
-            with open(os.path.join(folder, LOG_NAME), "wb") as log:
-                process = subprocess.Popen(self.command, shell=True, cwd=self.code_dir, stdin=subprocess.DEVNULL,
-                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                           env=self._environment(context, folder, relay))
+            try:
+                with open(os.path.join(folder, LOG_NAME), "wb") as log:
+                    process = subprocess.Popen(["/bin/sh", "-c", LAUNCHER, "autotune-trial", self.command],
+                                               cwd=self.code_dir, stdin=watched, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True, env=self._environment(context, folder, relay))
+            finally:
+                os.close(watched)
             relay.on_stop = lambda: self._stop(process)
             group_file = os.path.join(folder, GROUP_FILE_NAME)
             with open(group_file, "w", encoding="ascii") as file:
@@ -156,6 +177,7 @@ class CommandTrial:
                 os.remove(group_file)
         finally:
             relay.close()
+            os.close(lifeline)
         if relay.stopped:
             raise TrialStopped(f"trial {context.trial_number} stopped early by the assessor at step {context.step}")
         self._check_end(status, context, os.path.join(folder, LOG_NAME))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import textwrap
 import threading
 
@@ -16,7 +17,7 @@ import psutil
 import pytest
 
 from autotune_nb.execution.base import Slot
-from autotune_nb.execution.command_trial import log_path, trial_folder
+from autotune_nb.execution.command_trial import GROUP_FILE_NAME, log_path, trial_folder
 from autotune_nb.execution.pool import worker_env
 from autotune_nb.nni_experiment import prepare_nni_experiment, run_nni_experiment
 from autotune_nb.study import Study
@@ -58,6 +59,10 @@ elif mode == "crash":
     1 / 0
 elif mode == "no_final":
     print("finished without a result")
+elif mode == "budget":
+    for step in range(1, int(params["TRIAL_BUDGET"]) + 1):
+        nni.report_intermediate_result(params["x"] * step)
+    nni.report_final_result(params["x"] * params["TRIAL_BUDGET"])
 elif mode == "sleep":
     note("sleeping", True)
     time.sleep(600)
@@ -72,6 +77,7 @@ def experiment(folder, mode: str, space: dict | None = None, **fields) -> str:
     config = {"experimentName": mode, "searchSpace": space or {"x": {"_type": "uniform", "_value": [0, 1]}},
               "trialCommand": f"python3 trial.py {mode}", "trialCodeDirectory": "code",
               "tuner": {"name": "Random", "classArgs": {"optimize_mode": "maximize"}}, **fields}
+    config = {key: value for key, value in config.items() if value is not None}  # tuner=None: an advisor's
     path = folder / "config.yml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return str(path)
@@ -165,6 +171,76 @@ def test_stop_cancels_the_command_and_no_grandchild_survives(tmp_path):
     assert not runner.is_alive()
     assert [t.state for t in study.trials] == [TrialState.CANCELED] * 2
     wait_for(lambda: all(gone(pid) for pid in grandchildren), 30, f"the grandchildren {grandchildren} to end")
+
+
+def test_hyperband_advisor_gives_each_command_its_bracket_s_budget_as_trial_budget(tmp_path):
+    advisor = {"name": "Hyperband", "classArgs": {"R": 9, "eta": 3, "exec_mode": "serial",
+                                                  "optimize_mode": "maximize"}}
+    config = experiment(tmp_path, "budget", advisor=advisor, tuner=None, trialConcurrency=2)
+    study = run_nni_experiment(config, max_trials=22, seed=0)
+
+    # one Hyperband iteration for R=9, eta=3: brackets s=2 (9 at 1, 3 at 3, 1 at 9), s=1 (5 at 3, 1 at 9), s=0 (3 at 9)
+    expected = [(0, 0, 1.0)] * 9 + [(0, 1, 3.0)] * 3 + [(0, 2, 9.0)] + [(1, 0, 3.0)] * 5 + [(1, 1, 9.0)] + \
+        [(2, 0, 9.0)] * 3
+    trials = study.trials
+    assert [(t.directives.bracket, t.directives.rung, t.directives.budget) for t in trials] == expected
+    assert [t.state for t in trials] == [TrialState.SUCCEEDED] * 22 and study.state.value == "finished"
+    by_number = {t.number: t for t in trials}
+    for trial in trials:
+        budget = trial.directives.budget
+        seen = noted(study, trial.number, "seen")
+        folder = os.path.join(study.folder, "checkpoints", str(trial.number))  # the parents saved none
+        assert seen["params"] == {"x": trial.params["x"], "TRIAL_BUDGET": budget, "load_checkpoint_dir": folder,
+                                  "save_checkpoint_dir": folder}
+        assert trial.params == {"x": seen["params"]["x"]}  # the budget is no parameter of the study's
+        assert [step for step, _ in trial.intermediates] == list(range(1, int(budget) + 1))
+        assert trial.value == pytest.approx(trial.params["x"] * budget)
+        if trial.directives.rung > 0:  # promoted: the best of its rung below, same configuration
+            parent = by_number[trial.directives.parent]
+            assert parent.params == trial.params
+            assert (parent.directives.bracket, parent.directives.rung) == (trial.directives.bracket,
+                                                                          trial.directives.rung - 1)
+            below = [t for t in trials if (t.directives.bracket, t.directives.rung) == (parent.directives.bracket,
+                                                                                        parent.directives.rung)]
+            promoted = {t.directives.parent for t in trials if (t.directives.bracket, t.directives.rung) ==
+                        (trial.directives.bracket, trial.directives.rung)}
+            assert promoted == {t.number for t in sorted(below, key=lambda t: -t.value)[:len(below) // 3]}
+    stored = Study.load(study.name).trials
+    assert [(t.number, t.state, t.directives, t.value) for t in stored] == \
+        [(t.number, t.state, t.directives, t.value) for t in trials]
+
+
+def test_bohb_advisor_gives_each_command_its_rung_s_budget_as_trial_budget(tmp_path):
+    advisor = {"name": "BOHB", "classArgs": {"min_budget": 1, "max_budget": 9, "eta": 3, "optimize_mode": "maximize"}}
+    config = experiment(tmp_path, "budget", advisor=advisor, tuner=None, trialConcurrency=2)
+    study = run_nni_experiment(config, max_trials=16, seed=0)
+
+    assert len(study.trials) == 16 and all(t.state == TrialState.SUCCEEDED for t in study.trials)
+    for trial in study.trials:
+        s = 2 - trial.directives.bracket % 3  # brackets s = 2, 1, 0, then again
+        assert trial.directives.budget == 9 * 3.0 ** (trial.directives.rung - s)
+        assert noted(study, trial.number, "seen")["params"]["TRIAL_BUDGET"] == trial.directives.budget
+        assert len(trial.intermediates) == trial.directives.budget
+
+
+def test_a_worker_killed_with_sigkill_takes_its_command_and_grandchild_with_it(tmp_path):
+    prepared = prepare_nni_experiment(experiment(tmp_path, "sleep"), max_trials=1)
+    study = prepared.study
+    runner = threading.Thread(target=prepared.run)
+    runner.start()
+    group_file = os.path.join(trial_folder(study.folder, 0), GROUP_FILE_NAME)
+    wait_for(lambda: os.path.exists(os.path.join(trial_folder(study.folder, 0), "sleeping.json")), 60,
+             "the command to start")
+    wait_for(lambda: os.path.exists(group_file) and os.path.getsize(group_file), 30, "its process-group file")
+    with open(group_file) as file:
+        leader = int(file.read())
+    grandchild = noted(study, 0, "grandchild")
+    os.kill(psutil.Process(leader).ppid(), signal.SIGKILL)  # the worker, as the OOM killer would
+    runner.join(60)
+    assert not runner.is_alive()
+    assert study.trials[0].state == TrialState.FAILED and study.trials[0].reason.startswith("worker died")
+    wait_for(lambda: gone(leader) and gone(grandchild), 30, f"the command {leader} and its grandchild {grandchild} "
+             "to end with their worker")
 
 
 ANNOTATED = '''
