@@ -17,6 +17,9 @@ Entrants (``--tuners``):
     optuna-univariate the same with multivariate=False.
     hyperopt          hyperopt.fmin(algo=tpe.suggest, rstate=default_rng(s)).
     random            SearchSpace.sample with default_rng(s): the random-search baseline.
+    optuna-gp, smac-hpo, hebo
+                      stronger anchors (anchors.py): optuna's GPSampler, SMAC3's HPO facade, HEBO;
+                      installed only in a benchmark venv (requirements-anchors.txt), else skipped.
 
 Regret is the best value found minus the problem's minimum; SVC-digits' minimum is unknown and is
 estimated by the best value any entrant found in this run (so is RF-breast-cancer's). Slow problems
@@ -59,6 +62,7 @@ from autotune_nb.errors import UnsupportedSpaceError  # noqa: E402
 from autotune_nb.space import SearchSpace  # noqa: E402
 from autotune_nb.trial import Trial, TrialState  # noqa: E402
 from autotune_nb.tuners import available_tuners, tuner_class  # noqa: E402
+from anchors import ANCHORS  # noqa: E402
 from problems import DEFAULT_PROBLEMS, PROBLEMS, Problem  # noqa: E402
 from problems_ii import PROBLEMS_II  # noqa: E402
 from regret_stats import BOOTSTRAP_RESAMPLES, format_against  # noqa: E402
@@ -207,6 +211,8 @@ def make_runner(entrant: str) -> Runner:
         return hyperopt_tpe()
     if entrant == "random":
         return random_search()
+    if entrant in ANCHORS:
+        return ANCHORS[entrant]()
     name, _, concurrency = entrant.partition("@")
     return our_tuner(name, int(concurrency.rstrip("a") or 1), asynchronous=concurrency.endswith("a"))
 
