@@ -16,7 +16,6 @@ search numeric spaces (uniform, loguniform, randint); any other parameter type s
 from __future__ import annotations
 
 import tempfile
-import warnings
 from typing import Any, Callable, Mapping
 
 from autotune_nb.errors import UnsupportedSpaceError
@@ -38,25 +37,11 @@ def numeric_space(space: Mapping[str, Any], anchor: str) -> dict[str, Any]:
 
 def optuna_gp() -> Runner:
     import optuna
-
-    from search_quality import from_optuna, optuna_distributions
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     import torch  # noqa: F401  GPSampler imports torch lazily: fail here, not mid-run
 
-    def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
-        study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=seed))
-        distributions = optuna_distributions(problem.space)
-        values = []
-        for _ in range(n_trials):
-            trial = study.ask(distributions)
-            value = problem.objective(from_optuna(problem.space, trial.params))
-            study.tell(trial, value)
-            values.append(value)
-        return values
+    from search_quality import optuna_runner
 
-    return run
+    return optuna_runner(lambda seed: optuna.samplers.GPSampler(seed=seed))
 
 
 def smac_hpo() -> Runner:

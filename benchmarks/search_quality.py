@@ -130,15 +130,15 @@ def from_optuna(space: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     return {name: value.split("+") if kinds[name] == "input_choice" else value for name, value in params.items()}
 
 
-def optuna_tpe(multivariate: bool | None = None) -> Runner:
+def optuna_runner(make_sampler: Callable[[int], Any]) -> Runner:
+    """optuna asked one configuration at a time (ask/tell), with the sampler ``make_sampler(seed)``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
     def run(problem: Problem, seed: int, n_trials: int) -> list[float]:
-        kwargs = {} if multivariate is None else {"multivariate": multivariate}
-        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, **kwargs))
+        study = optuna.create_study(sampler=make_sampler(seed))
         distributions = optuna_distributions(problem.space)
         values = []
         for _ in range(n_trials):
@@ -149,6 +149,13 @@ def optuna_tpe(multivariate: bool | None = None) -> Runner:
         return values
 
     return run
+
+
+def optuna_tpe(multivariate: bool | None = None) -> Runner:
+    import optuna
+
+    kwargs = {} if multivariate is None else {"multivariate": multivariate}
+    return optuna_runner(lambda seed: optuna.samplers.TPESampler(seed=seed, **kwargs))
 
 
 def hyperopt_space(space: Mapping[str, Any]) -> dict[str, Any]:
