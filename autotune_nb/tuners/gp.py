@@ -6,7 +6,7 @@ unit-cube encoding of the space (``SearchSpace.encode``) with a constant mean, a
 one length scale per dimension (ARD) and a noise term. The hyperparameters maximise the log marginal
 likelihood times an exponential prior (rate 3) on each length scale (``_gp.length_prior``:
 without it, length scales fitted on few points often hit their upper bound and the tuner wandered
-to the cube's edges; it cut the mean regret at 30 trials 4-9x on Rosenbrock-5D, Hartmann6 and
+to the cube's edges; it cut the mean regret at 30 trials 5-8x on Rosenbrock-5D, Hartmann6 and
 Wide-Rosenbrock4, benchmarks/results/gp_input_warping.txt), by L-BFGS-B within bounds, warm-started
 from the previous fit, every fifth fit also from a random point; the constant mean is profiled out
 in closed form. A single shared length scale was measured no faster and much worse where some
