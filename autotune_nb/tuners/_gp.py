@@ -126,9 +126,12 @@ def _standardise(values: np.ndarray) -> np.ndarray:
 class Hyperparameters:
     """ARD length scales, signal variance and noise variance, packed as one log-scale vector."""
 
+    #: Where the log length scales sit in the packed vector (the signal and the noise follow them).
+    LENGTHS = slice(None, -2)
+
     def __init__(self, theta: np.ndarray):
         self.theta = np.asarray(theta, dtype=float)
-        self.lengths = np.exp(self.theta[:-2])
+        self.lengths = np.exp(self.theta[self.LENGTHS])
         self.signal = math.exp(self.theta[-2])
         self.noise = math.exp(self.theta[-1])
 
@@ -237,8 +240,9 @@ def fit_hyperparameters(x: np.ndarray, y: np.ndarray, nu: float, alpha: float,
             return 1e25, np.zeros_like(theta)
         value, grad = posterior.negative_log_likelihood(), posterior.likelihood_gradient()
         if with_length_prior:
-            prior, prior_grad = length_prior(theta[:-2])
-            value, grad = value + prior, grad + np.concatenate([prior_grad, [0.0, 0.0]])
+            prior, prior_grad = length_prior(theta[Hyperparameters.LENGTHS])
+            value = value + prior
+            grad[Hyperparameters.LENGTHS] += prior_grad
         return value, grad
 
     best_theta, best_value = starts[0], math.inf

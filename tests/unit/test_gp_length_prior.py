@@ -69,4 +69,4 @@ def test_the_gp_tuner_fits_with_the_prior():
     x = np.array([encoding.encode(trial.params) for trial in tuner.history])
     y = warp_losses(np.array([trial.value for trial in tuner.history]))
     assert np.any(_fit(x, y, with_prior=False) >= 0.99 * UPPER_LENGTH)  # what the tuner would get without
-    assert np.all(np.exp(tuner._theta[:-2]) < 3.0)
+    assert np.all(Hyperparameters(tuner._theta).lengths < 3.0)
